@@ -1,0 +1,67 @@
+# BetterPrompts intent service. `make` alone lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PYTHON ?= $(VENV)/bin/python
+DVC ?= $(VENV)/bin/dvc
+PARAMS ?= params.yaml
+# pip on this kind of machine prints a line per missing local index: keep the log readable
+PIP_QUIET = 2>&1 | grep -vE "is ignored: it is neither a file nor a directory" || true
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export AWS_REQUEST_CHECKSUM_CALCULATION := when_required
+export AWS_RESPONSE_CHECKSUM_VALIDATION := when_required
+
+.PHONY: help
+help: ## Show this help
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
+
+##@ Setup
+.PHONY: install system-deps check-system
+install: $(VENV)/.installed check-system ## Create .venv and install pinned requirements (idempotent, fast no-op when done)
+
+$(VENV)/.installed: requirements.txt pyproject.toml
+	test -x $(PYTHON) || python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip $(PIP_QUIET)
+	$(VENV)/bin/pip install -q -r requirements.txt $(PIP_QUIET)
+	$(VENV)/bin/pip install -q --no-deps -e . $(PIP_QUIET)
+	$(VENV)/bin/python -c "import torch, transformers, ts" # fail here if the install did not take
+	touch $@
+
+check-system: ## Check Java 17, redis-server, nginx, WordNet (run `make system-deps` to install them)
+	@scripts/check_system.sh
+
+system-deps: ## Install the Debian packages the project uses (apt-get; needs root)
+	@scripts/check_system.sh --install
+
+##@ Tests
+.PHONY: test test-unit lint format
+test: install ## Run the whole test suite: unit + integration (real servers on 127.0.0.1)
+	$(PYTHON) -m pytest tests
+
+test-unit: install ## Fast unit tests only (no servers)
+	$(PYTHON) -m pytest tests -m "not integration and not slow"
+
+lint: install ## ruff check
+	$(VENV)/bin/ruff check .
+
+format: install ## ruff format + import sort
+	$(VENV)/bin/ruff check --fix --select I .
+	$(VENV)/bin/ruff format .
+
+##@ Data
+.PHONY: data
+
+##@ Model
+
+##@ Serving
+
+##@ Operations
+
+.PHONY: clean
+clean: ## Remove generated data, models, archives and evaluation output (keeps .venv and stores)
+	rm -rf data/raw/*.jsonl data/interim/* data/processed/* models model_store/*.mar evaluation_results

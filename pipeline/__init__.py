@@ -1,0 +1,1 @@
+"""BetterPrompts intent service: data, training, evaluation, registry and operations code."""

@@ -1,0 +1,144 @@
+"""Prediction log: sampling, privacy, rotation, bounded queue, reading back."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+from pipeline.prediction_log import (
+    PredictionLogger,
+    RotatingJsonlWriter,
+    log_files,
+    read_prediction_log,
+    text_hash,
+)
+
+
+def _log_one(logger: PredictionLogger, text: str = "Write a poem", **kw) -> bool:
+    args = dict(
+        text=text,
+        model_version="3",
+        intent="creative_writing",
+        confidence=0.912345678,
+        complexity={"level": "simple", "score": 0.1234567},
+        features={"char_len": 12.0},
+        probabilities={"creative_writing": 0.912345678, "conversation": 0.087654},
+    )
+    args.update(kw)
+    return logger.log(**args)
+
+
+def test_record_fields_hash_only_by_default(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl", sample_rate=1.0)
+    assert _log_one(logger, language="en")
+    logger.close()
+    (rec,) = list(read_prediction_log(tmp_path / "p.jsonl"))
+    assert "text" not in rec
+    assert rec["text_hash"] == text_hash("  write   a POEM ")
+    assert rec["model_version"] == "3"
+    assert rec["intent"] == "creative_writing"
+    assert rec["confidence"] == 0.9123  # rounded to 4 decimals
+    assert rec["complexity"] == {"level": "simple", "score": 0.1235}
+    assert rec["features"] == {"char_len": 12.0}
+    assert rec["language"] == "en"
+    assert rec["text_chars"] == len("Write a poem")
+    assert rec["ts"].endswith("+00:00")
+
+
+def test_raw_text_only_when_enabled(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl", log_raw_text=True)
+    _log_one(logger, text="secret prompt")
+    logger.close()
+    (rec,) = list(read_prediction_log(tmp_path))
+    assert rec["text"] == "secret prompt"
+
+
+def test_sampling_rate_is_respected(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl", sample_rate=0.2, seed=1)
+    for i in range(2000):
+        _log_one(logger, text=f"prompt {i}")
+    logger.close()
+    stats = logger.stats()
+    assert stats["seen"] == 2000
+    assert stats["written"] + stats["sampled_out"] == 2000
+    assert 300 < stats["written"] < 500  # 400 expected; binomial sd ~18
+    assert len(list(read_prediction_log(tmp_path))) == stats["written"]
+
+
+def test_full_queue_drops_and_counts_without_blocking(tmp_path, monkeypatch):
+    logger = PredictionLogger(tmp_path / "p.jsonl", queue_size=5)
+    gate = threading.Event()
+    original = logger._writer.write_lines
+
+    def slow_write(lines):
+        gate.wait(5)
+        original(lines)
+
+    monkeypatch.setattr(logger._writer, "write_lines", slow_write)
+    results = [_log_one(logger, text=f"p{i}") for i in range(50)]
+    stats = logger.stats()
+    assert results.count(False) == stats["dropped"] > 0
+    gate.set()
+    logger.close()
+    stats = logger.stats()
+    assert stats["written"] == results.count(True)
+    assert stats["written"] + stats["dropped"] == 50
+
+
+def test_pid_placeholder(tmp_path):
+    import os
+
+    logger = PredictionLogger(tmp_path / "predictions-{pid}.jsonl")
+    logger.close()
+    assert logger.path.name == f"predictions-{os.getpid()}.jsonl"
+
+
+def test_rotation_keeps_backups_and_reader_sees_all_in_order(tmp_path):
+    writer = RotatingJsonlWriter(tmp_path / "p.jsonl", max_bytes=100, backup_count=3)
+    lines = [json.dumps({"i": i, "pad": "x" * 10}) for i in range(12)]  # 29-30 bytes each -> 3 per file
+    for line in lines:
+        writer.write_lines([line])
+    writer.close()
+    names = sorted(f.name for f in log_files(tmp_path))
+    assert names == ["p.jsonl", "p.jsonl.1", "p.jsonl.2", "p.jsonl.3"]
+    assert all(f.stat().st_size <= 100 for f in log_files(tmp_path))
+    assert [r["i"] for r in read_prediction_log(tmp_path)] == list(range(12))  # 4 files x 3, oldest first
+
+
+def test_rotation_with_no_backups_truncates(tmp_path):
+    writer = RotatingJsonlWriter(tmp_path / "p.jsonl", max_bytes=50, backup_count=0)
+    for i in range(5):
+        writer.write_lines([json.dumps({"i": i, "pad": "y" * 20})])
+    writer.close()
+    assert [f.name for f in log_files(tmp_path)] == ["p.jsonl"]
+    assert [r["i"] for r in read_prediction_log(tmp_path)] == [4]
+
+
+def test_reader_names_file_and_line_and_skips_partial_last_line(tmp_path):
+    f = tmp_path / "p.jsonl"
+    f.write_text('{"a": 1}\n{"a": 2}\n{"a": ', encoding="utf-8")
+    assert [r["a"] for r in read_prediction_log(f)] == [1, 2]
+    f.write_text('{"a": 1}\nnot json\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"p\.jsonl:2: not valid JSON"):
+        list(read_prediction_log(f))
+
+
+def test_bad_arguments_and_from_params(tmp_path, params, monkeypatch):
+    with pytest.raises(ValueError, match="sample_rate"):
+        PredictionLogger(tmp_path / "p.jsonl", sample_rate=1.5)
+    monkeypatch.setenv("BETTERPROMPTS_PREDICTION_LOG", str(tmp_path / "env-{pid}.jsonl"))
+    logger = PredictionLogger.from_params(params)
+    assert logger is not None and logger.path.parent == tmp_path
+    assert logger.log_raw_text == bool(params["monitor"]["log_raw_text"])
+    logger.close()
+    off = {"monitor": {"prediction_log": {"enabled": False}}}
+    assert PredictionLogger.from_params(off) is None
+
+
+def test_log_never_raises_on_unserialisable_values(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl")
+    assert _log_one(logger, extra_obj=object())  # queued; the writer thread counts the failure
+    logger.close()
+    assert logger.stats()["errors"] == 1

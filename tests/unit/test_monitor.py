@@ -1,0 +1,134 @@
+"""Drift statistics, verdicts and report outputs on synthetic distributions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from pipeline.drift_report import plot_png, write_markdown, write_prometheus
+from pipeline.monitor import (
+    Snapshot,
+    Thresholds,
+    category_counts,
+    chi2_test,
+    compare,
+    js_distance,
+    psi,
+    select_window,
+    snapshot_from_log,
+)
+
+INTENTS = ["a", "b", "c", "d"]
+TH = Thresholds(psi=0.2, ks_alpha=0.01, chi2_alpha=0.01, js_distance=0.1, bins=10)
+
+
+def _snapshot(rng, n, *, length_shift=0.0, intent_p=(0.25, 0.25, 0.25, 0.25), conf_a=8.0):
+    return Snapshot(
+        numeric={
+            "word_count": rng.poisson(20 + length_shift, n).astype(float),
+            "question_marks": rng.binomial(1, 0.3, n).astype(float),
+            "confidence": rng.beta(conf_a, 1.5, n),
+        },
+        intents=list(rng.choice(INTENTS, size=n, p=intent_p)),
+    )
+
+
+def test_psi_zero_for_identical_and_large_for_shifted():
+    rng = np.random.default_rng(0)
+    ref = rng.normal(0, 1, 5000)
+    assert psi(ref, ref) == pytest.approx(0.0, abs=1e-9)
+    assert psi(ref, rng.normal(0, 1, 1000)) < 0.05
+    assert psi(ref, rng.normal(1, 1, 1000)) > 0.5
+
+
+def test_psi_handles_discrete_and_constant_features():
+    ref = np.zeros(1000)
+    assert psi(ref, np.zeros(100)) == pytest.approx(0.0, abs=1e-9)
+    assert psi(ref, np.ones(100)) > 1.0  # everything moved to a bin the reference never used
+    with pytest.raises(ValueError, match="non-empty"):
+        psi(np.array([]), np.ones(3))
+
+
+def test_intent_tests():
+    ref = category_counts(["a"] * 50 + ["b"] * 50, INTENTS)
+    assert ref.tolist() == [50, 50, 0, 0]
+    assert chi2_test(ref, ref)[1] == pytest.approx(1.0)
+    assert js_distance(ref, ref) == pytest.approx(0.0, abs=1e-9)
+    shifted = category_counts(["a"] * 90 + ["b"] * 10, INTENTS)
+    assert chi2_test(ref, shifted)[1] < 1e-6
+    assert js_distance(ref, shifted) > 0.3
+    with pytest.raises(ValueError, match="unknown intent 'zz'"):
+        category_counts(["zz"], INTENTS)
+
+
+def test_same_distribution_not_flagged_and_each_shift_is():
+    rng = np.random.default_rng(1)
+    ref = _snapshot(rng, 2000)
+    same = compare(ref, _snapshot(rng, 500), INTENTS, TH)
+    assert not same["drift"]
+    longer = compare(ref, _snapshot(rng, 500, length_shift=10), INTENTS, TH)
+    assert longer["data_drift"] and not longer["output_drift"]
+    assert [c["name"] for c in longer["numeric"] if c["drift"]] == ["word_count"]
+    mix = compare(ref, _snapshot(rng, 500, intent_p=(0.7, 0.1, 0.1, 0.1)), INTENTS, TH)
+    assert mix["intent"]["drift"] and mix["output_drift"] and not mix["data_drift"]
+    unsure = compare(ref, _snapshot(rng, 500, conf_a=2.0), INTENTS, TH)
+    conf = next(c for c in unsure["numeric"] if c["name"] == "confidence")
+    assert conf["kind"] == "output" and conf["drift"] and unsure["output_drift"]
+
+
+def test_significant_but_immaterial_shift_does_not_alarm():
+    rng = np.random.default_rng(2)
+    ref = _snapshot(rng, 20000)
+    tiny_shift = compare(ref, _snapshot(rng, 20000, length_shift=0.5), INTENTS, TH)
+    col = next(c for c in tiny_shift["numeric"] if c["name"] == "word_count")
+    assert col["ks_pvalue"] < TH.ks_alpha  # significant with 20k rows ...
+    assert col["psi"] < TH.psi and not col["drift"]  # ... but not material
+
+
+def _record(i, version="1", **kw):
+    rec = {"ts": f"2025-01-01T00:00:{i:02d}.000+00:00", "model_version": version, "intent": "a", "confidence": 0.9,
+           "complexity": {"level": "simple", "score": 0.2}, "text_chars": 10 + i, "features": {"word_count": 3.0}}
+    rec.update(kw)
+    return rec
+
+
+def test_select_window_newest_records_of_the_main_version():
+    records = [_record(i) for i in range(10)] + [_record(i, version="2") for i in range(3)]
+    window, version = select_window(reversed(records), max_records=4)
+    assert version == "1"
+    assert [r["text_chars"] for r in window] == [16, 17, 18, 19]
+    window, version = select_window(records, max_records=100, model_version="2")
+    assert len(window) == 3
+    with pytest.raises(ValueError, match="record 1 lacks"):
+        select_window([{"ts": "x"}], 10)
+
+
+def test_snapshot_from_log_uses_logged_features():
+    snap = snapshot_from_log([_record(i) for i in range(5)], ["word_count", "not_logged"])
+    assert sorted(snap.numeric) == ["complexity_score", "confidence", "text_chars", "word_count"]
+    assert snap.numeric["text_chars"].tolist() == [10, 11, 12, 13, 14]
+    assert len(snap) == 5
+
+
+def test_report_outputs(tmp_path):
+    rng = np.random.default_rng(3)
+    ref, cur = _snapshot(rng, 1000), _snapshot(rng, 300, length_shift=10)
+    report = {"model_version": "7", "reference_source": "val.jsonl", **compare(ref, cur, INTENTS, TH)}
+    md = write_markdown(report, tmp_path / "r.md", "r.png").read_text()
+    assert "| word_count | data |" in md and "**DRIFT**" in md
+    png = plot_png(ref, cur, report, tmp_path / "r.png")
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    prom = write_prometheus(report, tmp_path / "drift.prom").read_text()
+    assert 'intent_drift_alarm{check="data",model_version="7"} 1.0' in prom
+    assert 'intent_drift_alarm{check="output",model_version="7"} 0.0' in prom
+    assert 'intent_drift_psi{column="word_count",model_version="7"}' in prom
+    assert "intent_drift_window_records" in prom
+
+
+def test_snapshot_json_round_trip():
+    rng = np.random.default_rng(4)
+    snap = _snapshot(rng, 20)
+    snap.meta = {"model_digest": "abc"}
+    back = Snapshot.from_json(snap.to_json())
+    assert back.intents == snap.intents and back.meta == snap.meta
+    np.testing.assert_allclose(back.numeric["confidence"], snap.numeric["confidence"], atol=1e-6)

@@ -65,3 +65,19 @@ format: install ## ruff format + import sort
 .PHONY: clean
 clean: ## Remove generated data, models, archives and evaluation output (keeps .venv and stores)
 	rm -rf data/raw/*.jsonl data/interim/* data/processed/* models model_store/*.mar evaluation_results
+
+##@ Monitoring and lifecycle
+LOG ?=
+N ?= 100
+FEEDBACK ?=
+NEW_DATA ?=
+NAME ?=
+DATA ?=
+.PHONY: drift drift-eval feedback
+
+drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
+	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
+
+feedback: install ## Live accuracy per model version + A/B significance test from FEEDBACK=file.jsonl
+	@test -n "$(FEEDBACK)" || { echo "usage: make feedback FEEDBACK=feedback.jsonl" >&2; exit 2; }
+	$(PYTHON) scripts/feedback_report.py --params $(PARAMS) --feedback $(FEEDBACK)

@@ -57,6 +57,18 @@ format: install ## ruff format + import sort
 .PHONY: data
 
 ##@ Model
+NPROC ?= 2
+MLFLOW_UI_PORT ?= 5001
+TRAIN_ARGS ?=
+.PHONY: train train-ddp mlflow-ui
+train: install ## Prepare data and train the intent classifier (params.yaml; TRAIN_ARGS="--epochs 1" to override)
+	$(PYTHON) scripts/train_intent_classifier.py --prepare-data --config $(PARAMS) $(TRAIN_ARGS)
+
+train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
+	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)
+
+mlflow-ui: install ## MLflow UI for the local tracking store on 127.0.0.1:MLFLOW_UI_PORT
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
 
 ##@ Serving
 

@@ -1,0 +1,138 @@
+#!/usr/bin/env python
+"""Train the intent classifier (run_glue-style arguments; every default comes from params.yaml).
+
+    python scripts/train_intent_classifier.py --prepare-data --config params.yaml
+    python scripts/train_intent_classifier.py --epochs 1 --max-train-samples 500 --output-dir /tmp/m
+    python scripts/train_intent_classifier.py --resume            # continue after a kill
+    torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --config params.yaml
+
+Exit codes: 0 trained, 1 training failed, 2 bad arguments or config, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from model_src.intent_classifier_model import POOLINGS  # noqa: E402 (after the env defaults)
+from pipeline.config import DEFAULT_PARAMS_PATH, load_params, merged  # noqa: E402
+
+
+def opt(section: str, key: str, help: str, **kw):
+    """An override of params[section][key]; None (the default) keeps the params.yaml value."""
+    return field(default=None, metadata={"section": section, "key": key, "help": help, **kw})
+
+
+@dataclass
+class DataArgs:
+    processed_dir: str | None = opt("paths", "processed_dir", "directory with train/val/test.jsonl")
+    max_train_samples: int | None = opt("train", "max_train_samples", "use only this many training rows (quick runs, tests)")
+
+
+@dataclass
+class ModelArgs:
+    base: str | None = opt("model", "base", "'minilm' or a local Hugging Face encoder directory (e.g. deberta-v3-base)")
+    pooling: str | None = opt("model", "pooling", "token pooling", choices=POOLINGS)
+    max_length: int | None = opt("model", "max_length", "max tokens per prompt")
+    dropout: float | None = opt("model", "dropout", "dropout before the heads")
+    freeze_layers: int | None = opt("model", "freeze_layers", "freeze the first k encoder layers")
+
+
+@dataclass
+class TrainArgs:
+    epochs: int | None = opt("train", "epochs", "maximum epochs (early stopping may end sooner)")
+    batch_size: int | None = opt("train", "batch_size", "rows per batch (per process under torchrun)")
+    learning_rate: float | None = opt("train", "learning_rate", "AdamW peak learning rate")
+    grad_accum_steps: int | None = opt("train", "grad_accum_steps", "batches per optimizer step")
+    seed: int | None = field(default=None, metadata={"section": None, "key": "seed", "help": "random seed"})
+
+
+def check(params: dict) -> None:
+    """Fail before any model loads, naming the fix (run_glue's __post_init__ checks)."""
+    m, t = params["model"], params["train"]
+    if m["pooling"] not in POOLINGS:
+        raise ValueError(f"model.pooling={m['pooling']!r}: choose one of {POOLINGS}")
+    for key in ("epochs", "batch_size", "max_length"):
+        value = t.get(key, m.get(key))
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    if not 0 < float(t["learning_rate"]) < 1:
+        raise ValueError(f"train.learning_rate must be in (0, 1), got {t['learning_rate']}")
+
+
+def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml to read (default: the repo's)")
+    parser.add_argument("--prepare-data", action="store_true", help="run pipeline.prepare first (ingest, split, augment)")
+    parser.add_argument("--output-dir", default=None, help="model directory (default: params paths.model_dir)")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+    for group in groups:
+        g = parser.add_argument_group(group.__name__)
+        for f in dataclasses.fields(group):
+            kind = f.type.split(" | ")[0] if isinstance(f.type, str) else f.type
+            source = f"{f.metadata['section']}.{f.metadata['key']}" if f.metadata["section"] else f.metadata["key"]
+            g.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, default=None,
+                           type={"int": int, "float": float, "str": str}[kind], choices=f.metadata.get("choices"),
+                           help=f"{f.metadata['help']} (default: params {source})")
+    return parser
+
+
+def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, TrainArgs)) -> dict:
+    params = load_params(args.config)
+    overrides: dict = {}
+    for group in groups:
+        for f in dataclasses.fields(group):
+            value = getattr(args, f.name)
+            if value is None:
+                continue
+            if f.metadata["section"] is None:
+                params[f.metadata["key"]] = value
+            else:
+                overrides.setdefault(f.metadata["section"], {})[f.metadata["key"]] = value
+    return merged(params, overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        params = params_from_args(args)
+        check(params)
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.prepare_data:
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+            print("error: --prepare-data under torchrun: run `make data` first, then torchrun", file=sys.stderr)
+            return 2
+        from pipeline.prepare import prepare
+
+        prepare(params)
+
+    from pipeline.train import run_training
+
+    try:
+        result = run_training(params, output_dir=args.output_dir, resume=args.resume, log_to_mlflow=not args.no_mlflow)
+    except KeyboardInterrupt:
+        print("interrupted: continue with --resume", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if int(os.environ.get("RANK", "0")) == 0:
+        summary = {k: v for k, v in result.items() if k != "history"}
+        print(json.dumps(summary, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

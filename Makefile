@@ -85,7 +85,7 @@ FEEDBACK ?=
 NEW_DATA ?=
 NAME ?=
 DATA ?=
-.PHONY: drift drift-eval feedback
+.PHONY: drift drift-eval feedback uncertain
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
@@ -93,3 +93,6 @@ drift: install ## Drift report of the prediction log vs the training reference (
 feedback: install ## Live accuracy per model version + A/B significance test from FEEDBACK=file.jsonl
 	@test -n "$(FEEDBACK)" || { echo "usage: make feedback FEEDBACK=feedback.jsonl" >&2; exit 2; }
 	$(PYTHON) scripts/feedback_report.py --params $(PARAMS) --feedback $(FEEDBACK)
+
+uncertain: install ## N most uncertain logged prompts (margin/entropy, near-duplicates removed) -> CSV to label
+	$(PYTHON) scripts/select_uncertain.py --params $(PARAMS) --n $(N) $(if $(LOG),--log $(LOG))

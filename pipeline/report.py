@@ -1,0 +1,366 @@
+"""report.md and a self-contained report.html from the evaluation results.
+
+The report is built once as a list of blocks (heading, paragraph, table, image, details) and
+rendered twice: Markdown that links the PNGs next to it, and HTML that embeds them as base64
+so the file can be mailed or attached to an MLflow run on its own. Order follows what a reader
+asks first: how good on realistic prompts, is it calibrated, how fast, where does it fail.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+SHOWN_ROWS = 5  # rows per error list in the report; error_analysis.json has the full lists
+TEXT_CHARS = 140  # prompts are cut for the tables, full text in error_analysis.json
+
+
+@dataclass
+class Block:
+    kind: str  # h | p | table | img | details_start (a heading in Markdown) | details_end
+    text: str = ""
+    level: int = 2
+    headers: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _pct(value: float | None) -> str:
+    return "n/a" if value is None else f"{100 * value:.1f} %"
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= TEXT_CHARS else text[: TEXT_CHARS - 1] + "…"
+
+
+def _headline_table(results: dict) -> Block:
+    sets = results["datasets"]
+    names = list(sets)
+    targets = results.get("targets", {})
+
+    def row(label, get, fmt=_fmt, target_key=None):
+        cells = [label] + [fmt(get(sets[n])) for n in names]
+        if targets:
+            cells.append(f">= {fmt(targets[target_key])}" if target_key in targets else "")
+        return cells
+
+    rows = [
+        row("rows", lambda d: d["metrics"]["n"]),
+        row("accuracy", lambda d: d["metrics"]["accuracy"], _pct, "accuracy"),
+        row("F1 weighted", lambda d: d["metrics"]["f1_weighted"], target_key="f1_weighted"),
+        row("F1 macro", lambda d: d["metrics"]["f1_macro"]),
+        row(
+            "precision / recall macro",
+            lambda d: f"{d['metrics']['precision_macro']:.3f} / {d['metrics']['recall_macro']:.3f}",
+        ),
+        row(
+            "top-2 / top-3 accuracy",
+            lambda d: " / ".join(_pct(d["metrics"]["top_k_accuracy"].get(k)) for k in ("2", "3")),
+        ),
+        row("ROC-AUC macro (OvR)", lambda d: d["metrics"]["roc_auc_macro"]),
+        row("ECE (calibrated)", lambda d: d["metrics"]["ece"]),
+        row("Brier / NLL", lambda d: f"{d['metrics']['brier']:.3f} / {d['metrics']['nll']:.3f}"),
+        row("complexity level accuracy", lambda d: d["complexity"]["level_accuracy"], _pct),
+        row("complexity level F1 macro", lambda d: d["complexity"]["level_f1_macro"]),
+        row("complexity score MAE", lambda d: d["complexity"]["score_mae"]),
+    ]
+    headers = ["metric"] + [f"{n} ({sets[n]['description']})" for n in names]
+    if targets:
+        headers.append("target")
+    return Block("table", headers=headers, rows=rows)
+
+
+def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
+    """The report's content, independent of the output format."""
+    sets = results["datasets"]
+    headline = results["headline"]
+    hm = sets[headline]["metrics"]
+    model = results["model"]
+    b: list[Block] = [Block("h", "Intent classifier evaluation", level=1)]
+    b.append(
+        Block(
+            "p",
+            f"Model: `{model['source']}`"
+            + (f" (registry version {model['version']})" if model.get("version") else "")
+            + f". Evaluated {results['created']}. Headline set: **{headline}** "
+            f"({sets[headline]['description']}): accuracy **{_pct(hm['accuracy'])}**, "
+            f"weighted F1 **{hm['f1_weighted']:.3f}** on {hm['n']} prompts.",
+        )
+    )
+    b.append(Block("h", "Summary"))
+    b.append(_headline_table(results))
+    if len(sets) > 1:
+        b.append(
+            Block(
+                "p",
+                "The template split comes from the same generator as the training data; the realistic sets are "
+                "hand-written prompts the model never trained on. The gap between them is the honest measure.",
+            )
+        )
+
+    cal = results.get("calibration")
+    b.append(Block("h", "Calibration"))
+    if cal and cal.get("temperature") is not None:
+        b.append(
+            Block(
+                "p",
+                f"Temperature T = {cal['temperature']:.3f} ({cal['source']}). "
+                "Probabilities everywhere (Predictor, TorchServe) are softmax(logits / T); the argmax is unchanged.",
+            )
+        )
+        b.append(
+            Block(
+                "table",
+                headers=[
+                    "set",
+                    "ECE before",
+                    "ECE after",
+                    "NLL before",
+                    "NLL after",
+                    "Brier before",
+                    "Brier after",
+                ],
+                rows=[
+                    [n]
+                    + [
+                        _fmt(v)
+                        for k in ("ece", "nll", "brier")
+                        for v in (d["uncalibrated"][k], d["metrics"][k])
+                    ]
+                    for n, d in sets.items()
+                ],
+            )
+        )
+    else:
+        b.append(
+            Block("p", "No temperature scaling applied (run with --calibrate to fit T on the val split).")
+        )
+    if f"reliability_{headline}" in plots:
+        b.append(Block("img", plots[f"reliability_{headline}"], headers=[f"Reliability diagram, {headline}"]))
+
+    b.append(Block("h", "Speed and size"))
+    lat, size = results.get("latency"), results.get("model_size")
+    rows = []
+    if lat:
+        rows += [
+            ["latency p50 / p95 per prompt", f"{lat['p50_ms']:.1f} / {lat['p95_ms']:.1f} ms"],
+            ["throughput one by one", f"{lat['prompts_per_second']:.0f} prompts/s"],
+            [
+                "measured on",
+                f"{lat['n']} prompts, one at a time, tokenizer included, {lat['device']}, {lat['threads']} threads",
+            ],
+        ]
+    if size:
+        rows += [
+            ["model directory on disk", f"{size['total_mb']:.1f} MB (weights {size['weights_mb']:.1f} MB)"]
+        ]
+    b.append(Block("table", headers=["measure", "value"], rows=rows) if rows else Block("p", "Not measured."))
+
+    b.append(Block("h", "Per intent"))
+    if "per_class_f1" in plots:
+        b.append(Block("img", plots["per_class_f1"], headers=["F1 per intent"]))
+    labels = list(next(iter(sets.values()))["metrics"]["per_class"])
+    b.append(
+        Block(
+            "table",
+            headers=["intent"] + [f"{n} P / R / F1 (n)" for n in sets],
+            rows=[
+                [lbl]
+                + [
+                    "{precision:.2f} / {recall:.2f} / {f1:.2f} ({support})".format(
+                        **d["metrics"]["per_class"][lbl]
+                    )
+                    for d in sets.values()
+                ]
+                for lbl in labels
+            ],
+        )
+    )
+
+    for name, d in sets.items():
+        b.append(Block("details_start", f"{name}: plots and error analysis ({d['description']})"))
+        if d["rejected_rows"]:
+            b.append(
+                Block(
+                    "p",
+                    f"{d['rejected_rows']} row(s) of {d['path']} failed validation: see rejected_{name}.jsonl.",
+                )
+            )
+        for key, caption in (
+            ("confusion", "Normalised confusion matrix"),
+            ("roc", "ROC curves one-vs-rest"),
+            ("confidence", "Confidence of correct vs wrong predictions"),
+            ("reliability", "Reliability diagram"),
+        ):
+            if f"{key}_{name}" in plots and not (key == "reliability" and name == headline):
+                b.append(Block("img", plots[f"{key}_{name}"], headers=[f"{caption}, {name}"]))
+        if len(d.get("per_language", {})) > 1:
+            b.append(Block("h", "Per language (detected)", level=3))
+            b.append(
+                Block(
+                    "table",
+                    headers=["language", "rows", "accuracy", "F1 weighted"],
+                    rows=[
+                        [lang, str(v["n"]), _pct(v["accuracy"]), _fmt(v["weighted_f1"])]
+                        for lang, v in d["per_language"].items()
+                    ],
+                )
+            )
+        b.extend(_error_blocks(d["errors"]))
+        b.append(Block("details_end"))
+    return b
+
+
+def _error_blocks(ea: dict) -> list[Block]:
+    th = ea["thresholds"]
+    out = [
+        Block(
+            "p",
+            f"{ea['n_errors']} of {ea['n']} wrong; {ea['n_high_confidence_errors']} wrong with confidence >= "
+            f"{th['high_confidence']}; {ea['n_low_confidence_correct']} right with confidence < {th['low_confidence']}.",
+        )
+    ]
+
+    def examples_table(title: str, rows: list[dict]) -> None:
+        out.append(Block("h", title, level=3))
+        if not rows:
+            out.append(Block("p", "None."))
+            return
+        out.append(
+            Block(
+                "table",
+                headers=["prompt", "true", "predicted", "confidence"],
+                rows=[
+                    [_short(r["text"]), r["true"], r["predicted"], f"{r['confidence']:.2f}"]
+                    for r in rows[:SHOWN_ROWS]
+                ],
+            )
+        )
+
+    out.append(Block("h", "Most frequent confusions", level=3))
+    if ea["confusion_pairs"]:
+        out.append(
+            Block(
+                "table",
+                headers=["true -> predicted", "count", "example"],
+                rows=[
+                    [f"{p['true']} -> {p['predicted']}", str(p["count"]), _short(p["examples"][0]["text"])]
+                    for p in ea["confusion_pairs"][:SHOWN_ROWS]
+                ],
+            )
+        )
+    else:
+        out.append(Block("p", "None."))
+    examples_table("High-confidence errors", ea["high_confidence_errors"])
+    examples_table("Misclassified (most confident first)", ea["misclassified"])
+    examples_table("Low-confidence correct predictions", ea["low_confidence_correct"])
+    out.append(Block("h", "Per intent", level=3))
+    out.append(
+        Block(
+            "table",
+            headers=["intent", "correct / n", "mostly confused with"],
+            rows=[
+                [
+                    name,
+                    f"{c['correct']} / {c['support']}",
+                    ", ".join(f"{x['intent']} ({x['count']})" for x in c["confused_with"]) or "-",
+                ]
+                for name, c in ea["per_class"].items()
+            ],
+        )
+    )
+    return out
+
+
+def _md_cell(text: str) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(blocks: list[Block]) -> str:
+    lines: list[str] = []
+    for blk in blocks:
+        if blk.kind == "h":
+            lines += ["#" * blk.level + " " + blk.text, ""]
+        elif blk.kind == "details_start":
+            lines += ["## " + blk.text, ""]
+        elif blk.kind == "p":
+            lines += [blk.text, ""]
+        elif blk.kind == "table":
+            lines.append("| " + " | ".join(_md_cell(h) for h in blk.headers) + " |")
+            lines.append("|" + "---|" * len(blk.headers))
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in blk.rows]
+            lines.append("")
+        elif blk.kind == "img":
+            lines += [f"![{blk.headers[0]}]({blk.text})", ""]
+    return "\n".join(lines)
+
+
+def _inline_md(text: str) -> str:
+    """The two inline marks the report uses (**bold**, `code`) as HTML, everything else escaped."""
+    out, parts = [], html.escape(text).split("`")
+    for i, part in enumerate(parts):
+        if i % 2:
+            out.append(f"<code>{part}</code>")
+        else:
+            bold = part.split("**")
+            out.append("".join(f"<b>{s}</b>" if j % 2 else s for j, s in enumerate(bold)))
+    return "".join(out)
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
+table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}
+th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
+th{background:#f2f2f2} img{max-width:100%;display:block;margin:0.5em 0 1.5em}
+details{margin:1em 0;border:1px solid #ddd;padding:0.3em 1em} summary{cursor:pointer;font-weight:600}
+code{background:#f4f4f4;padding:0 3px}
+"""
+
+
+def render_html(blocks: list[Block], image_dir: Path) -> str:
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Intent classifier evaluation</title>"]
+    parts.append(f"<style>{_CSS}</style></head><body>")
+    for blk in blocks:
+        if blk.kind == "h":
+            parts.append(f"<h{blk.level}>{_inline_md(blk.text)}</h{blk.level}>")
+        elif blk.kind == "p":
+            parts.append(f"<p>{_inline_md(blk.text)}</p>")
+        elif blk.kind == "table":
+            head = "".join(f"<th>{html.escape(str(h))}</th>" for h in blk.headers)
+            body = "".join(
+                "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in blk.rows
+            )
+            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif blk.kind == "img":
+            data = base64.b64encode((image_dir / blk.text).read_bytes()).decode("ascii")
+            alt = html.escape(blk.headers[0])
+            parts.append(
+                f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'><figcaption>{alt}</figcaption></figure>"
+            )
+        elif blk.kind == "details_start":
+            parts.append(f"<details><summary>{html.escape(blk.text)}</summary>")
+        elif blk.kind == "details_end":
+            parts.append("</details>")
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def write_report(results: dict, plots: dict[str, str], output_dir: str | Path) -> tuple[Path, Path]:
+    """Write report.md and report.html into output_dir; plots are file names relative to it."""
+    output_dir = Path(output_dir)
+    blocks = build_blocks(results, plots)
+    md_path, html_path = output_dir / "report.md", output_dir / "report.html"
+    md_path.write_text(render_markdown(blocks), encoding="utf-8")
+    html_path.write_text(render_html(blocks, output_dir), encoding="utf-8")
+    return md_path, html_path

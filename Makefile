@@ -70,6 +70,13 @@ train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); ru
 mlflow-ui: install ## MLflow UI for the local tracking store on 127.0.0.1:MLFLOW_UI_PORT
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
 
+# MODEL: a model directory or models:/intent_classifier@champion (default: params paths.model_dir)
+MODEL ?=
+EVAL_ARGS ?= --realistic --live-examples
+.PHONY: evaluate
+evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
+	$(PYTHON) scripts/evaluate_model.py --config $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+
 ##@ Serving
 
 ##@ Operations

@@ -102,7 +102,8 @@ def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, Trai
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    rank = int(os.environ.get("RANK", "0"))  # under torchrun only rank 0 logs
+    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
     try:
         params = params_from_args(args)
@@ -128,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    if int(os.environ.get("RANK", "0")) == 0:
+    if rank == 0:
         summary = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(summary, indent=2))
     return 0

@@ -97,6 +97,9 @@ DATA ?=
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
 
+drift-eval: install ## Measure the drift detector: false-positive rate over 200 same-distribution seeds, shift detection
+	$(PYTHON) scripts/drift_simulation.py --params $(PARAMS)
+
 feedback: install ## Live accuracy per model version + A/B significance test from FEEDBACK=file.jsonl
 	@test -n "$(FEEDBACK)" || { echo "usage: make feedback FEEDBACK=feedback.jsonl" >&2; exit 2; }
 	$(PYTHON) scripts/feedback_report.py --params $(PARAMS) --feedback $(FEEDBACK)

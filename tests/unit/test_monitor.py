@@ -132,3 +132,30 @@ def test_snapshot_json_round_trip():
     back = Snapshot.from_json(snap.to_json())
     assert back.intents == snap.intents and back.meta == snap.meta
     np.testing.assert_allclose(back.numeric["confidence"], snap.numeric["confidence"], atol=1e-6)
+
+
+def test_simulation_flags_shifts_and_measures_false_positives(tiny_rows, intents):
+    from pipeline.drift_simulation import add_typos, join_prompts, simulate
+    from pipeline.monitor import snapshot_from_predictions
+
+    label = {r["text"]: r["intent"] for r in tiny_rows}
+
+    def predict(texts):  # a stand-in model: right on known prompts, confident when the text is clean
+        out = []
+        for t in texts:
+            intent = label.get(t, intents[len(t) % len(intents)])
+            conf = 0.95 if t in label else 0.4
+            out.append({"intent": intent, "confidence": conf, "complexity": {"level": "simple", "score": min(1, len(t) / 300)}})
+        return out
+
+    texts = [r["text"] for r in tiny_rows] * 20  # 600 rows of one distribution
+    reference = snapshot_from_predictions(texts, predict(texts))
+    th = Thresholds(psi=0.2, ks_alpha=0.01, chi2_alpha=0.01, js_distance=0.1, bins=10)
+    res = simulate(reference, texts, predict, intents, th, window=200, seeds=20, shift_seeds=5,
+                   realistic_texts=[t.upper() + "!!" for t in texts[:100]])
+    assert res["same_distribution"]["rate_any"] == 0.0
+    for name in ("intent_mix", "long_prompts", "typos", "realistic"):
+        assert res["shifts"][name]["rate_any"] == 1.0, name
+    assert res["shifts"]["intent_mix"]["rate_intent"] == 1.0
+    assert len(join_prompts(["a b", "c", "d e f"], 2, 0)) == 3
+    assert add_typos(["hello"], 0.0, 0) == ["hello"]

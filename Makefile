@@ -54,7 +54,25 @@ format: install ## ruff format + import sort
 	$(VENV)/bin/ruff format .
 
 ##@ Data
-.PHONY: data
+S3_PORT ?= 8333
+# local-dev defaults for the SeaweedFS S3 server and DVC; export your own to override
+export AWS_ACCESS_KEY_ID ?= betterprompts-dev
+export AWS_SECRET_ACCESS_KEY ?= betterprompts-dev-secret
+.PHONY: data data-push data-pull s3-start s3-stop
+data: install ## Generate + prepare data/processed/{train,val,test}.jsonl (dvc repro prepare; no-op when up to date)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(DVC) repro prepare
+
+s3-start: install ## Start the local S3 server (SeaweedFS) on 127.0.0.1:S3_PORT (8333), data in .s3data/
+	$(PYTHON) scripts/s3_server.py start --port $(S3_PORT)
+
+s3-stop: ## Stop the local S3 server
+	$(PYTHON) scripts/s3_server.py stop --port $(S3_PORT)
+
+data-push: s3-start ## Push the DVC-tracked data to the S3 remote
+	$(DVC) push
+
+data-pull: s3-start ## Pull the DVC-tracked data from the S3 remote
+	$(DVC) pull
 
 ##@ Model
 NPROC ?= 2

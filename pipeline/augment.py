@@ -105,7 +105,12 @@ class WordNet:
                 _, pos, offsets = max(entries, key=lambda e: e[0])
                 for offset in offsets[:_SENSES_USED]:
                     for lemma in self._synset_words(pos, offset):
-                        ok = lemma.lower() != word and lemma.islower() and len(lemma.split()) <= 2
+                        ok = (
+                            lemma.lower() != word
+                            and lemma.islower()
+                            and "'" not in lemma
+                            and len(lemma.split()) <= 2
+                        )
                         if ok and lemma not in found:
                             found.append(lemma)
             self._cache[word] = found
@@ -142,7 +147,7 @@ def _replace_in_words(
         word = match.group(0)
         lower = word.lower()
         if (
-            len(word) < 3
+            len(word) < 4
             or lower in _STOPWORDS
             or lower in protected
             or (word[0].isupper() and match.start() > 0)

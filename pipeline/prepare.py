@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -45,8 +46,13 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _reason_kind(reason: str) -> str:
+    """The reason without its specifics (line numbers, byte positions), for counting."""
+    return re.sub(r"line \d+", "line N", reason.split(":")[0].split(" (")[0])
+
+
 def _write_summary(path: Path, source: str, counts: dict, rejected: list[dict]) -> None:
-    by_reason = Counter(r["reason"].split(":")[0].split(" (")[0] for r in rejected)
+    by_reason = Counter(_reason_kind(r["reason"]) for r in rejected)
     lines = [
         f"source: {source}",
         f"rows read: {counts['read']} = kept {counts['kept']} + rejected {counts['rejected']} "
@@ -143,9 +149,7 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
     stats = {
         "input": {"file": shown, "sha256": _sha256(source)},
         "rows": counts,
-        "rejected_by_reason": dict(
-            Counter(r["reason"].split(":")[0].split(" (")[0] for r in rejects).most_common()
-        ),
+        "rejected_by_reason": dict(Counter(_reason_kind(r["reason"]) for r in rejects).most_common()),
         "splits": {name: len(splits[name]) for name in SPLITS},
         "per_intent": {
             name: {intent: sum(r["intent"] == intent for r in splits[name]) for intent in params["intents"]}

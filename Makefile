@@ -110,7 +110,7 @@ FEEDBACK ?=
 NEW_DATA ?=
 NAME ?=
 DATA ?=
-.PHONY: drift drift-eval feedback uncertain
+.PHONY: drift drift-eval feedback uncertain retrain
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
@@ -124,3 +124,7 @@ feedback: install ## Live accuracy per model version + A/B significance test fro
 
 uncertain: install ## N most uncertain logged prompts (margin/entropy, near-duplicates removed) -> CSV to label
 	$(PYTHON) scripts/select_uncertain.py --params $(PARAMS) --n $(N) $(if $(LOG),--log $(LOG))
+
+retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), fine-tune from champion, gate, register
+	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv" >&2; exit 2; }
+	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA)

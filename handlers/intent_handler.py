@@ -1,0 +1,641 @@
+"""TorchServe handler for intent_classifier: intent + complexity per prompt, batched, cached, explained.
+
+Requests (one TorchServe request = one row of the batch TorchServe hands us):
+  {"text": "..."}                 -> one prediction object
+  raw text (text/plain)           -> one prediction object
+  {"texts": ["...", ...]}         -> a list, one object per text (1..serve.max_batch_texts)
+  /explanations/...: the same bodies, plus optional "target_intent" and "n_steps"
+A bad request gets its own 400 (`context.set_response_status(code, phrase, idx)`) and the other
+rows of the batch are answered normally; a bad element of a "texts" list becomes an error object
+in that list. Nothing a client sends raises out of `handle`: TorchServe would turn that into a
+503 for the whole batch.
+
+Why it is built this way (measured, see STACK.md and README "Serving"):
+- rows are sorted by token length and cut into buckets before the forward pass: with a real
+  spread of prompt lengths a padded batch is slower than one-by-one inference;
+- the Redis cache is keyed by (model version, sha256 of the normalised text) and is optional:
+  Redis down -> no cache, counted in a metric, retried after a back-off, never an error;
+- probabilities are temperature-calibrated with the model's calibration.json (pipeline.calibration);
+- explanations are Captum LayerIntegratedGradients on the embedding layer, merged to words.
+
+TorchServe accepts exactly one class in a handler file: helpers are plain functions.
+Settings come from the archive's model-config.yaml (`handler:`), which `make archive` fills with
+the `serve`, `techniques` and `monitor` sections of params.yaml.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import time
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import torch
+
+logger = logging.getLogger(__name__)
+
+_WS = re.compile(r"\s+")
+CACHE_RETRY_SECONDS = 5.0  # after a Redis failure, serve without cache this long before retrying
+
+
+# -----------------------------------------------------------------------------
+# request parsing: bytes in, texts or an error message out (never an exception)
+
+
+def error_body(message: str, code: int = 400) -> dict:
+    return {"error": message, "code": code}
+
+
+def request_body(row: dict):
+    """The payload TorchServe put in a request row ("data" for form/multipart, "body" otherwise)."""
+    if not isinstance(row, dict):
+        return row
+    return row.get("data") if row.get("data") is not None else row.get("body")
+
+
+def check_text(text, max_chars: int, where: str = "text") -> tuple[str | None, str | None]:
+    """(trimmed text, None) or (None, reason): 1..max_chars characters after trimming."""
+    if not isinstance(text, str):
+        return None, f"'{where}' must be a string, got {type(text).__name__}"
+    text = text.strip()
+    if not text:
+        return None, f"'{where}' is empty after trimming whitespace"
+    if len(text) > max_chars:
+        return None, f"'{where}' has {len(text)} characters, the limit is {max_chars}"
+    return text, None
+
+
+def parse_request(
+    body,
+    content_type: str | None,
+    *,
+    max_chars: int,
+    max_texts: int,
+    intents: list[str],
+    explain: bool = False,
+    n_steps_default: int = 20,
+    n_steps_max: int = 50,
+    max_explain_texts: int = 8,
+) -> dict:
+    """One request -> {"items": [text | error dict], "is_list", "target_intent", "n_steps"} or {"error"}.
+
+    JSON is required when the content type says JSON or the body starts with "{"; any other body
+    is a raw prompt (send prompts that start with "{" as text/plain).
+    """
+    if body is None:
+        return {
+            "error": 'no request body (form posts are not read): send {"text": "..."} or {"texts": [...]} '
+            "as application/json, or the prompt as text/plain"
+        }
+    if isinstance(body, bytes | bytearray):
+        try:
+            body = bytes(body).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return {"error": f"request body is not valid UTF-8 (byte {exc.start})"}
+    content_type = (content_type or "").split(";")[0].strip().lower()
+    if isinstance(body, str):
+        looks_json = content_type == "application/json" or (
+            not content_type.startswith("text/") and body.lstrip().startswith("{")
+        )
+        if not looks_json:
+            text, problem = check_text(body, max_chars, "body")
+            if problem:
+                return {"error": problem}
+            return {"items": [text], "is_list": False, "target_intent": None, "n_steps": n_steps_default}
+        try:
+            body = json.loads(body)
+        except ValueError as exc:
+            return {"error": f"request body is not valid JSON: {exc}"}
+    if isinstance(body, str):  # a JSON string is a prompt too
+        body = {"text": body}
+    if not isinstance(body, dict):
+        return {"error": f'expected a JSON object {{"text": ...}} or {{"texts": [...]}}, got {type(body).__name__}'}
+    if ("text" in body) == ("texts" in body):
+        return {"error": 'the JSON object needs exactly one of "text" or "texts"'}
+
+    target = body.get("target_intent")
+    if target is not None and (not explain or target not in intents):
+        if not explain:
+            return {"error": "'target_intent' is only accepted by /explanations"}
+        return {"error": f"'target_intent' must be one of {intents}, got {target!r}"}
+    n_steps = body.get("n_steps", n_steps_default)
+    if "n_steps" in body and not explain:
+        return {"error": "'n_steps' is only accepted by /explanations"}
+    if isinstance(n_steps, bool) or not isinstance(n_steps, int) or not 1 <= n_steps <= n_steps_max:
+        return {"error": f"'n_steps' must be an integer in 1..{n_steps_max}, got {n_steps!r}"}
+
+    if "text" in body:
+        text, problem = check_text(body["text"], max_chars)
+        if problem:
+            return {"error": problem}
+        return {"items": [text], "is_list": False, "target_intent": target, "n_steps": n_steps}
+    texts = body["texts"]
+    limit = max_explain_texts if explain else max_texts
+    if not isinstance(texts, list):
+        return {"error": f"'texts' must be a list of strings, got {type(texts).__name__}"}
+    if not 1 <= len(texts) <= limit:
+        return {"error": f"'texts' must hold 1..{limit} strings, got {len(texts)}"}
+    items = []
+    for i, value in enumerate(texts):
+        text, problem = check_text(value, max_chars, f"texts[{i}]")
+        items.append(error_body(problem) if problem else text)
+    return {"items": items, "is_list": True, "target_intent": target, "n_steps": n_steps}
+
+
+# -----------------------------------------------------------------------------
+# batching
+
+
+def length_buckets(lengths: list[int], max_rows: int, max_ratio: float) -> list[list[int]]:
+    """Indices sorted by length, cut so no bucket exceeds max_rows or pads a row beyond max_ratio x.
+
+    Padding a 5-token prompt to 150 tokens costs as much as the 150-token one: buckets keep the
+    padded width close to each row's own length.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
+    buckets: list[list[int]] = []
+    for i in order:
+        current = buckets[-1] if buckets else None
+        if current and len(current) < max_rows and lengths[i] <= max_ratio * max(lengths[current[0]], 1):
+            current.append(i)
+        else:
+            buckets.append([i])
+    return buckets
+
+
+def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(input_ids (B, T), attention_mask (B, T)) int64, right-padded to the longest row."""
+    width = max(len(x) for x in ids)
+    input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)
+    mask = np.zeros((len(ids), width), dtype=np.int64)
+    for row, x in enumerate(ids):
+        input_ids[row, : len(x)] = x
+        mask[row, : len(x)] = 1
+    return input_ids, mask
+
+
+def softmax(x: np.ndarray) -> np.ndarray:
+    z = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def torch_runner(model, use_token_types: bool):
+    """A forward function on numpy arrays -> (intent logits, level logits, score) numpy."""
+
+    def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
+        ids = torch.from_numpy(input_ids)
+        with torch.inference_mode():
+            intent, level, score = model(
+                ids,
+                torch.from_numpy(mask),
+                torch.zeros_like(ids) if use_token_types else None,
+                torch.from_numpy(features) if features is not None else None,
+            )
+        return intent.float().numpy(), level.float().numpy(), score.float().numpy()
+
+    return run
+
+
+def onnx_runner(session):
+    """The same forward through an ONNX Runtime session (inputs named as pipeline.onnx_export writes them)."""
+    names = {i.name for i in session.get_inputs()}
+
+    def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
+        feed = {"input_ids": input_ids, "attention_mask": mask}
+        if "token_type_ids" in names:
+            feed["token_type_ids"] = np.zeros_like(input_ids)
+        if "features" in names:
+            feed["features"] = features
+        intent, level, score = session.run(["intent_logits", "level_logits", "complexity_score"], feed)
+        return intent, level, score
+
+    return run
+
+
+# -----------------------------------------------------------------------------
+# responses
+
+
+def build_prediction(
+    probs: np.ndarray,
+    level_probs: np.ndarray,
+    score: float,
+    *,
+    intents: list[str],
+    levels: list[str],
+    techniques: dict,
+    model_version: str,
+    top_k: int = 3,
+    low_confidence_threshold: float | None = None,
+) -> dict:
+    """The response object of one prediction (DESIGN.md "Intents and outputs")."""
+    best = int(np.argmax(probs))
+    intent, level = intents[best], levels[int(np.argmax(level_probs))]
+    order = np.argsort(-probs)[:top_k]
+    out = {
+        "intent": intent,
+        "confidence": round(float(probs[best]), 6),
+        "complexity": {"level": level, "score": round(float(score), 6)},
+        "top_intents": [{"intent": intents[i], "confidence": round(float(probs[i]), 6)} for i in order],
+        "all_intents": {name: round(float(p), 6) for name, p in zip(intents, probs, strict=True)},
+        "suggested_techniques": list(techniques.get(intent, {}).get(level, [])),
+        "model_version": model_version,
+        "cached": False,
+    }
+    if low_confidence_threshold is not None:
+        out["low_confidence"] = bool(probs[best] < low_confidence_threshold)
+    return out
+
+
+def normalise_text(text: str) -> str:
+    """NFKC, trimmed, whitespace runs collapsed: the same prompt pasted twice is one cache key."""
+    return _WS.sub(" ", unicodedata.normalize("NFKC", text)).strip()
+
+
+def cache_key(model_name: str, model_version: str, text: str) -> str:
+    digest = hashlib.sha256(normalise_text(text).encode("utf-8")).hexdigest()
+    return f"{model_name}:{model_version}:{digest}"
+
+
+def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], scores: np.ndarray, text: str) -> list[dict]:
+    """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed)."""
+    words: dict[int, dict] = {}
+    for token, word in enumerate(word_ids):
+        if word is None:
+            continue
+        start, end = offsets[token]
+        entry = words.setdefault(word, {"start": start, "end": end, "score": 0.0})
+        entry["start"], entry["end"] = min(entry["start"], start), max(entry["end"], end)
+        entry["score"] += float(scores[token])
+    return [
+        {"word": text[w["start"] : w["end"]], "start": w["start"], "end": w["end"], "attribution": round(w["score"], 6)}
+        for _, w in sorted(words.items())
+    ]
+
+
+def handler_settings(model_yaml_config: dict | None) -> dict:
+    """The `handler:` section of the archive's model-config.yaml with defaults for missing keys."""
+    cfg = dict((model_yaml_config or {}).get("handler") or {})
+    serve = dict(cfg.get("serve") or {})
+    return {
+        "runtime": serve.get("runtime", "torch"),
+        "max_chars": int(serve.get("max_text_chars", 5000)),
+        "max_texts": int(serve.get("max_batch_texts", 100)),
+        "cache_ttl": int(serve.get("cache_ttl_seconds", 3600)),
+        "cache_enabled": bool(serve.get("cache_enabled", True)),
+        "redis_url": os.environ.get("INTENT_REDIS_URL") or serve.get("redis_url"),
+        "n_steps": int(serve.get("explain_n_steps", 20)),
+        "n_steps_max": int(serve.get("explain_max_n_steps", 50)),
+        "max_explain_texts": int(serve.get("explain_max_texts", 8)),
+        "low_confidence_threshold": serve.get("low_confidence_threshold"),
+        "top_k": int(serve.get("top_k", 3)),
+        "techniques": dict(cfg.get("techniques") or {}),
+        "monitor": dict(cfg.get("monitor") or {}),
+        "torch_threads": int(cfg.get("torch_threads", 1)),
+        "bucket_max_rows": int(cfg.get("bucket_max_rows", 16)),
+        "bucket_max_ratio": float(cfg.get("bucket_max_ratio", 1.5)),
+        "onnx_file": cfg.get("onnx_file", "model.int8.onnx"),
+    }
+
+
+# -----------------------------------------------------------------------------
+# the handler
+
+
+class IntentHandler:
+    """initialize once per worker; handle(batch) -> one answer per request row, in order."""
+
+    def __init__(self):
+        self.initialized = False
+
+    # --- loading ------------------------------------------------------------
+
+    def initialize(self, context) -> None:
+        from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
+        from pipeline.calibration import load_temperature
+
+        self.context = context
+        model_dir = Path(context.system_properties["model_dir"])
+        self.model_dir = model_dir
+        self.settings = s = handler_settings(getattr(context, "model_yaml_config", None))
+        torch.set_num_threads(s["torch_threads"])
+        manifest = context.manifest or {}
+        self.model_name = manifest.get("model", {}).get("modelName") or context.model_name
+        self.model_version = str(manifest.get("model", {}).get("modelVersion") or "unversioned")
+
+        self.model = IntentClassifier.from_pretrained(model_dir)  # names the missing file if any
+        config = self.model.config
+        self.intents: list[str] = list(config["intents"])
+        self.levels: list[str] = list(config["complexity_levels"])
+        self.feature_names: list[str] = list(config["feature_names"])
+        self.tokenizer = load_tokenizer(model_dir, int(config["max_length"]))
+        self.max_length = int(config["max_length"])
+        self.use_token_types = "token_type_ids" in self.tokenizer.model_input_names
+        self.pad_id = self.tokenizer.pad_token_id or 0
+        self.temperature = load_temperature(model_dir)
+        if self.feature_names:
+            from pipeline.features import FEATURE_NAMES, extract_features
+
+            if list(FEATURE_NAMES) != self.feature_names:
+                raise ValueError(
+                    f"model was trained with features {self.feature_names}, the archived "
+                    f"pipeline/features.py computes {list(FEATURE_NAMES)}: rebuild the archive"
+                )
+            self.extract_features = extract_features
+        else:
+            self.extract_features = None
+
+        if s["runtime"] == "onnx":
+            import onnxruntime as ort
+
+            onnx_path = model_dir / s["onnx_file"]
+            if not onnx_path.is_file():
+                raise FileNotFoundError(f"serve.runtime is onnx but {s['onnx_file']} is not in the archive")
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = s["torch_threads"]
+            options.inter_op_num_threads = 1
+            session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+            self.run = onnx_runner(session)
+        elif s["runtime"] == "torch":
+            self.run = torch_runner(self.model, self.use_token_types)
+        else:
+            raise ValueError(f"serve.runtime must be torch or onnx, got {s['runtime']!r}")
+
+        self.redis = None
+        self.redis_retry_at = 0.0
+        self.metrics = self._register_metrics(context)
+        self.prediction_log = self._prediction_logger(s["monitor"])
+        self.initialized = True
+        logger.info(
+            "intent_classifier %s ready: runtime=%s temperature=%.3f cache=%s prediction_log=%s",
+            self.model_version,
+            s["runtime"],
+            self.temperature,
+            bool(s["cache_enabled"] and s["redis_url"]),
+            self.prediction_log is not None,
+        )
+
+    def _register_metrics(self, context) -> dict:
+        """Custom metrics, exported on the metrics port (needs model_metrics_auto_detect=true)."""
+        from ts.metrics.metric_type_enum import MetricTypes
+
+        dims = ["ModelName", "ModelVersion"]
+        add = context.metrics.add_metric_to_cache
+        return {
+            "cache_hits": add("intent_cache_hits", "count", dims, MetricTypes.COUNTER),
+            "cache_misses": add("intent_cache_misses", "count", dims, MetricTypes.COUNTER),
+            "cache_unavailable": add("intent_cache_unavailable", "count", dims, MetricTypes.COUNTER),
+            "rows_rejected": add("intent_rows_rejected", "count", dims, MetricTypes.COUNTER),
+            "predictions": add("intent_predictions", "count", [*dims, "intent"], MetricTypes.COUNTER),
+            "confidence": add("intent_confidence", "ratio", dims, MetricTypes.HISTOGRAM),
+        }
+
+    def _metric(self, name: str, value: float, *extra_dims: str) -> None:
+        self.metrics[name].add_or_update(value, [self.model_name, self.model_version, *extra_dims])
+
+    @staticmethod
+    def _prediction_logger(monitor: dict):
+        """pipeline.prediction_log when it was archived and is enabled; None otherwise."""
+        try:
+            from pipeline.prediction_log import PredictionLogger
+        except ImportError:
+            return None
+        try:
+            return PredictionLogger.from_params({"monitor": monitor})
+        except (OSError, ValueError) as exc:
+            logger.warning("prediction log disabled: %s", exc)
+            return None
+
+    # --- cache --------------------------------------------------------------
+
+    def _redis(self):
+        """A Redis client, or None while Redis is off, down, or inside its retry back-off."""
+        s = self.settings
+        if not (s["cache_enabled"] and s["redis_url"]) or time.monotonic() < self.redis_retry_at:
+            return None
+        if self.redis is None:
+            import redis
+
+            self.redis = redis.Redis.from_url(s["redis_url"], socket_timeout=0.05, socket_connect_timeout=0.05)
+        return self.redis
+
+    def _cache_failed(self, exc: Exception, rows: int) -> None:
+        logger.warning("redis unavailable, serving without cache for %.0fs: %s", CACHE_RETRY_SECONDS, exc)
+        self.redis_retry_at = time.monotonic() + CACHE_RETRY_SECONDS
+        self._metric("cache_unavailable", rows)
+
+    def cache_get(self, keys: list[str]) -> list[dict | None]:
+        client = self._redis()
+        if client is None or not keys:
+            return [None] * len(keys)
+        try:
+            values = client.mget(keys)
+        except Exception as exc:  # noqa: BLE001 - any Redis/network failure means "no cache"
+            self._cache_failed(exc, len(keys))
+            return [None] * len(keys)
+        return [json.loads(v) if v is not None else None for v in values]
+
+    def cache_put(self, entries: dict[str, dict]) -> None:
+        client = self._redis()
+        if client is None or not entries:
+            return
+        try:
+            pipe = client.pipeline(transaction=False)
+            for key, value in entries.items():
+                pipe.set(key, json.dumps(value), ex=self.settings["cache_ttl"])
+            pipe.execute()
+        except Exception as exc:  # noqa: BLE001
+            self._cache_failed(exc, len(entries))
+
+    # --- model --------------------------------------------------------------
+
+    def tokenize(self, texts: list[str]) -> list[list[int]]:
+        return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
+
+    def features(self, texts: list[str]) -> np.ndarray | None:
+        if self.extract_features is None:
+            return None
+        return np.asarray(self.extract_features(texts), dtype=np.float32)
+
+    def predict_texts(self, texts: list[str]) -> list[dict]:
+        """Uncached predictions for texts, computed in length buckets; input order kept."""
+        s = self.settings
+        ids = self.tokenize(texts)
+        feats = self.features(texts)
+        out: list[dict | None] = [None] * len(texts)
+        for bucket in length_buckets([len(x) for x in ids], s["bucket_max_rows"], s["bucket_max_ratio"]):
+            input_ids, mask = pad_batch([ids[i] for i in bucket], self.pad_id)
+            intent_logits, level_logits, score = self.run(input_ids, mask, feats[bucket] if feats is not None else None)
+            probs = softmax(intent_logits.astype(np.float64) / self.temperature)
+            level_probs = softmax(level_logits.astype(np.float64))
+            for row, i in enumerate(bucket):
+                out[i] = build_prediction(
+                    probs[row],
+                    level_probs[row],
+                    float(score[row]),
+                    intents=self.intents,
+                    levels=self.levels,
+                    techniques=s["techniques"],
+                    model_version=self.model_version,
+                    top_k=s["top_k"],
+                    low_confidence_threshold=s["low_confidence_threshold"],
+                )
+                if self.prediction_log is not None:
+                    self.prediction_log.log(
+                        text=texts[i],
+                        model_version=self.model_version,
+                        intent=out[i]["intent"],
+                        confidence=out[i]["confidence"],
+                        complexity=out[i]["complexity"],
+                        features=dict(zip(self.feature_names, feats[i].tolist(), strict=True)) if feats is not None else None,
+                        probabilities=out[i]["all_intents"],
+                    )
+        return out
+
+    def predict_cached(self, texts: list[str]) -> list[dict]:
+        """Predictions with the Redis cache in front: hits are marked cached=true."""
+        keys = [cache_key(self.model_name, self.model_version, t) for t in texts]
+        found = self.cache_get(keys)
+        misses = [i for i, hit in enumerate(found) if hit is None]
+        hits = len(texts) - len(misses)
+        if hits:
+            self._metric("cache_hits", hits)
+        if misses:
+            self._metric("cache_misses", len(misses))
+            fresh = self.predict_texts([texts[i] for i in misses])
+            self.cache_put({keys[i]: p for i, p in zip(misses, fresh, strict=True)})
+            for i, p in zip(misses, fresh, strict=True):
+                found[i] = p
+        missed = set(misses)
+        for i, p in enumerate(found):
+            if i not in missed:
+                p["cached"] = True
+        return found
+
+    def explain_text(self, text: str, target_intent: str | None, n_steps: int) -> dict:
+        """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent."""
+        from captum.attr import LayerIntegratedGradients
+
+        prediction = self.predict_texts([text])[0]
+        target = target_intent or prediction["intent"]
+        enc = self.tokenizer(
+            [text], truncation=True, max_length=self.max_length, return_offsets_mapping=self.tokenizer.is_fast
+        )
+        input_ids = torch.tensor(enc["input_ids"])  # (1, T)
+        mask = torch.ones_like(input_ids)
+        special = torch.tensor(self.tokenizer.get_special_tokens_mask(enc["input_ids"][0], already_has_special_tokens=True))
+        baseline = torch.where(special.bool(), input_ids[0], torch.full_like(input_ids[0], self.pad_id)).unsqueeze(0)
+        token_types = torch.zeros_like(input_ids) if self.use_token_types else None
+        feats = self.features([text])
+        feats_t = torch.from_numpy(feats) if feats is not None else None
+
+        def forward(ids, attention_mask, token_type_ids, features):
+            reps = ids.shape[0]
+            logits, _, _ = self.model(
+                ids,
+                attention_mask.expand(reps, -1),
+                token_type_ids.expand(reps, -1) if token_type_ids is not None else None,
+                features.expand(reps, -1) if features is not None else None,
+            )
+            return (logits / self.temperature).softmax(-1)
+
+        lig = LayerIntegratedGradients(forward, self.model.encoder.embeddings)
+        attributions, delta = lig.attribute(
+            input_ids,
+            baselines=baseline,
+            target=self.intents.index(target),
+            additional_forward_args=(mask, token_types, feats_t),
+            n_steps=n_steps,
+            return_convergence_delta=True,
+        )
+        scores = attributions.sum(-1)[0]  # (T,) summed over the hidden size
+        scores = (scores / scores.norm().clamp(min=1e-12)).detach().numpy()
+        if self.tokenizer.is_fast:
+            words = merge_subwords(enc.word_ids(0), enc["offset_mapping"][0], scores, text)
+        else:  # slow (sentencepiece) tokenizers have no word ids: report tokens
+            tokens = self.tokenizer.convert_ids_to_tokens(enc["input_ids"][0])
+            words = [
+                {"word": tok, "attribution": round(float(sc), 6)}
+                for tok, sc, sp in zip(tokens, scores, special.tolist(), strict=True)
+                if not sp
+            ]
+        prediction["explanation"] = {
+            "target_intent": target,
+            "method": "layer_integrated_gradients",
+            "layer": "encoder.embeddings",
+            "n_steps": n_steps,
+            "convergence_delta": round(float(delta.abs().max()), 6),
+            "words": words,
+        }
+        return prediction
+
+    # --- TorchServe entry point -----------------------------------------------
+
+    def handle(self, data: list, context) -> list:
+        """One answer per request row, in order; bad rows get their own 4xx status."""
+        s = self.settings
+        parsed = []
+        for idx, row in enumerate(data):
+            explain = str(context.get_request_header(idx, "explain")) == "True"
+            content_type = context.get_request_header(idx, "Content-Type") or context.get_request_header(idx, "content-type")
+            request = parse_request(
+                request_body(row),
+                content_type,
+                max_chars=s["max_chars"],
+                max_texts=s["max_texts"],
+                intents=self.intents,
+                explain=explain,
+                n_steps_default=min(s["n_steps"], s["n_steps_max"]),
+                n_steps_max=s["n_steps_max"],
+                max_explain_texts=s["max_explain_texts"],
+            )
+            request["explain"] = explain
+            parsed.append(request)
+
+        # predict rows of the whole batch together (bucketed), explain rows one by one
+        to_predict = [
+            (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
+            for j, item in enumerate(req["items"]) if isinstance(item, str)
+        ]
+        predictions = self.predict_cached([parsed[r]["items"][j] for r, j in to_predict]) if to_predict else []
+        results = {key: p for key, p in zip(to_predict, predictions, strict=True)}
+        for r, req in enumerate(parsed):
+            if "items" in req and req["explain"]:
+                try:
+                    for j, item in enumerate(req["items"]):
+                        if isinstance(item, str):
+                            results[(r, j)] = self.explain_text(item, req["target_intent"], req["n_steps"])
+                except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
+                    logger.exception("explanation failed")
+                    parsed[r] = {"error": f"explanation failed: {type(exc).__name__}", "code": 500}
+
+        answers, rejected, per_intent = [], 0, {}
+        for r, req in enumerate(parsed):
+            if "error" in req:
+                code = req.get("code", 400)
+                rejected += code < 500
+                context.set_response_status(code, req["error"], r)
+                answers.append(error_body(req["error"], code))
+                continue
+            items = []
+            for j, item in enumerate(req["items"]):
+                if isinstance(item, dict):
+                    rejected += 1
+                    items.append({**item, "index": j})
+                else:
+                    result = results[(r, j)]
+                    per_intent[result["intent"]] = per_intent.get(result["intent"], 0) + 1
+                    self._metric("confidence", result["confidence"])
+                    items.append(result)
+            answers.append(items if req["is_list"] else items[0])
+        if rejected:
+            self._metric("rows_rejected", rejected)
+        for intent, count in per_intent.items():
+            self._metric("predictions", count, intent)
+        return answers

@@ -1,0 +1,114 @@
+"""ONNX export of a trained model directory, with per-channel dynamic int8 quantisation.
+
+Why: on this 2-core CPU, ONNX Runtime int8 runs MiniLM-L6 + heads ~3x faster than torch fp32
+(STACK.md) and the file is ~4x smaller. The handler uses it when `serve.runtime: onnx`; the
+torch model stays in the archive for Captum explanations. Inputs and outputs are named as the
+handler feeds them: input_ids, attention_mask, [token_type_ids], [features] ->
+intent_logits, level_logits, complexity_score; batch and sequence axes are dynamic.
+`make archive` calls it when params serve.runtime is onnx (or with ONNX=1).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+OUTPUT_NAMES = ["intent_logits", "level_logits", "complexity_score"]
+
+
+def export_onnx(model_dir: Path, output: Path, *, quantize: bool = True, opset: int = 17) -> Path:
+    """Write the model as ONNX (int8 weights when quantize) to output; returns output."""
+    from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
+
+    model = IntentClassifier.from_pretrained(model_dir).eval()
+    tokenizer = load_tokenizer(model_dir, model.config["max_length"])
+    sample = tokenizer(["write a function", "summarise this article about the history of rome please"],
+                       padding=True, return_tensors="pt")
+    token_types = "token_type_ids" in tokenizer.model_input_names
+    n_features = len(model.config["feature_names"])
+    names = ["input_ids", "attention_mask"] + (["token_type_ids"] if token_types else [])
+    names += ["features"] if n_features else []
+    inputs = [sample["input_ids"], sample["attention_mask"]]
+    inputs += [torch.zeros_like(sample["input_ids"])] if token_types else []
+    inputs += [torch.rand(len(sample["input_ids"]), n_features)] if n_features else []
+    dynamic = {name: {0: "batch", 1: "sequence"} for name in names if name != "features"}
+    dynamic.update({name: {0: "batch"} for name in OUTPUT_NAMES + (["features"] if n_features else [])})
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        fp32 = Path(tmp) / "model.fp32.onnx" if quantize else output
+        with torch.no_grad():
+            torch.onnx.export(
+                _ExportForward(model, token_types, bool(n_features)),
+                tuple(inputs),
+                str(fp32),
+                input_names=names,
+                output_names=OUTPUT_NAMES,
+                dynamic_axes=dynamic,
+                opset_version=opset,
+                dynamo=False,
+            )
+        if quantize:
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+
+            quantize_dynamic(str(fp32), str(output), weight_type=QuantType.QInt8, per_channel=True)
+    return output
+
+
+class _ExportForward(torch.nn.Module):
+    """The model's forward with only the inputs this model uses, positionally (what export traces)."""
+
+    def __init__(self, model: torch.nn.Module, token_types: bool, features: bool):
+        super().__init__()
+        self.model, self.token_types, self.features = model, token_types, features
+
+    def forward(self, input_ids, attention_mask, *rest):
+        token_type_ids = rest[0] if self.token_types else None
+        features = rest[-1] if self.features else None
+        return self.model(input_ids, attention_mask, token_type_ids, features)
+
+
+def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
+    """Share of texts where the ONNX model's top-1 intent equals torch's (and the max prob gap)."""
+    import onnxruntime as ort
+
+    from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
+
+    model = IntentClassifier.from_pretrained(model_dir).eval()
+    tokenizer = load_tokenizer(model_dir, model.config["max_length"])
+    session = ort.InferenceSession(str(onnx_path), providers=["CPUExecutionProvider"])
+    input_names = {i.name for i in session.get_inputs()}
+    feats = None
+    if model.config["feature_names"]:
+        from pipeline.features import extract_features
+
+        feats = np.asarray(extract_features(texts), dtype=np.float32)
+    agree, max_gap = 0, 0.0
+    for i, text in enumerate(texts):
+        enc = tokenizer([text], truncation=True, max_length=model.config["max_length"], return_tensors="np")
+        ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask}
+        if "token_type_ids" in input_names:
+            feed["token_type_ids"] = np.zeros_like(ids)
+        if "features" in input_names:
+            feed["features"] = feats[i : i + 1]
+        onnx_logits = session.run(["intent_logits"], feed)[0][0]
+        with torch.inference_mode():
+            torch_logits = model(
+                torch.from_numpy(ids),
+                torch.from_numpy(mask),
+                torch.zeros_like(torch.from_numpy(ids)) if "token_type_ids" in input_names else None,
+                torch.from_numpy(feats[i : i + 1]) if feats is not None else None,
+            )[0][0].numpy()
+        agree += int(onnx_logits.argmax() == torch_logits.argmax())
+        p_onnx, p_torch = _softmax(onnx_logits), _softmax(torch_logits)
+        max_gap = max(max_gap, float(np.abs(p_onnx - p_torch).max()))
+    return {"n": len(texts), "top1_agreement": agree / max(len(texts), 1), "max_prob_gap": max_gap}
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    e = np.exp(x - x.max())
+    return e / e.sum()

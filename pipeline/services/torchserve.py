@@ -1,0 +1,355 @@
+"""TorchServe 0.12 on loopback with token auth: start, wait for a model (not /ping), call, stop.
+
+Used by `make serve/stop/token` (scripts/serve.py), the benchmark and the integration tests,
+so tests start exactly what a user starts. Each instance owns a run directory (default
+run/torchserve/, git-ignored) that holds everything TorchServe writes: the effective
+config.properties, key_file.json (tokens), logs/ (incl. config snapshots), its temp dir (pid
+file, unpacked .mar files, worker sockets), so several instances can run side by side.
+
+Restarts are deliberate: TorchServe ignores its snapshots when started with --ts-config (which
+we always pass, for the hardened settings), so start() renders the newest snapshot, when it is
+current, as the config (registered versions and workers come back) and then re-applies the
+snapshot's default versions and checks them with describe, because the default flag is not
+reliably honoured on load (STACK.md).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from pipeline.config import PROJECT_ROOT
+from pipeline.services import LOOPBACK, ManagedProcess, port_open, stop_pidfile, wait_until
+
+CONFIG_TEMPLATE = PROJECT_ROOT / "config.properties"
+DEFAULT_RUN_DIR = PROJECT_ROOT / "run" / "torchserve"
+STATE_FILE = "server.json"  # ports and pid of the instance `make serve` started
+PID_FILE = "torchserve.pid"
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """key=value lines of a Java properties file, values unescaped (snapshots escape \\n, \\:)."""
+    props = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            props[key.strip()] = re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), m.group(1)), value.strip())
+    return props
+
+
+def render_config(template: Path, out: Path, overrides: dict[str, str]) -> Path:
+    """Copy template to out, replacing the values of `overrides` keys (appended when absent)."""
+    lines, seen = [], set()
+    for line in template.read_text(encoding="utf-8").splitlines():
+        key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
+        if key in overrides:
+            lines.append(f"{key}={overrides[key]}")
+            seen.add(key)
+        else:
+            lines.append(line)
+    lines += [f"{k}={v}" for k, v in overrides.items() if k not in seen]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def allowed_urls_for(model_store: Path) -> str:
+    """A properties-escaped regex accepting only file:// URLs of .mar files in model_store."""
+    regex = "file://" + re.escape(str(model_store.resolve())) + r"/[^/]+\.mar"
+    return regex.replace("\\", "\\\\")
+
+
+def latest_snapshot(run_dir: Path) -> Path | None:
+    """TorchServe's newest config snapshot in run_dir (written after every management change)."""
+    snapshots = sorted((run_dir / "logs" / "config").glob("*-snapshot.cfg"))
+    return snapshots[-1] if snapshots else None
+
+
+def snapshot_models(snapshot: Path) -> dict[str, dict[str, dict]]:
+    """model name -> version -> {defaultVersion, marName, minWorkers, ...} from a snapshot file."""
+    raw = read_properties(snapshot).get("model_snapshot")
+    return json.loads(raw).get("models", {}) if raw else {}
+
+
+def snapshot_defaults(snapshot: Path) -> dict[str, str]:
+    """model name -> default version recorded in a snapshot."""
+    return {
+        name: version
+        for name, versions in snapshot_models(snapshot).items()
+        for version, info in versions.items()
+        if info.get("defaultVersion")
+    }
+
+
+def snapshot_is_current(snapshot: Path, model_store: Path, mars: list[str]) -> bool:
+    """True if every archive the snapshot names exists and none (nor `mars`) was rebuilt after it."""
+    named = [info["marName"] for versions in snapshot_models(snapshot).values() for info in versions.values()]
+    if not named:
+        return False
+    taken = snapshot.stat().st_mtime
+    for mar in {*named, *mars}:
+        path = model_store / mar
+        if not path.is_file() or path.stat().st_mtime > taken:
+            return False
+    return True
+
+
+@dataclass
+class TorchServe:
+    """One TorchServe instance. Ports default to config.properties; tests pass free ports."""
+
+    model_store: Path
+    run_dir: Path = DEFAULT_RUN_DIR
+    models: dict[str, str] = field(default_factory=dict)  # name -> .mar file, loaded at first start
+    inference_port: int = 8080
+    management_port: int = 8081
+    metrics_port: int = 8082
+    grpc_ports: tuple[int, int] | None = None  # gRPC is unused but binds 7070/7071 unless moved
+    template: Path = CONFIG_TEMPLATE
+    env: dict[str, str] = field(default_factory=dict)
+    process: ManagedProcess | None = field(default=None, init=False)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def config_path(self) -> Path:
+        return self.run_dir / "config.properties"
+
+    def write_config(self, template: Path) -> Path:
+        """The effective config: template (config.properties or a snapshot) with this instance's
+        addresses, model store and allowed_urls."""
+        model_store = self.model_store.resolve()
+        overrides = {
+            "inference_address": f"http://{LOOPBACK}:{self.inference_port}",
+            "management_address": f"http://{LOOPBACK}:{self.management_port}",
+            "metrics_address": f"http://{LOOPBACK}:{self.metrics_port}",
+            "model_store": str(model_store),
+            "allowed_urls": allowed_urls_for(model_store),
+            # the torchserve wrapper reads vmargs without unescaping: take it from our template,
+            # not from a snapshot (Java escapes its ':' and '=')
+            "vmargs": read_properties(self.template)["vmargs"],
+        }
+        if self.grpc_ports:
+            overrides["grpc_inference_port"] = str(self.grpc_ports[0])
+            overrides["grpc_management_port"] = str(self.grpc_ports[1])
+        return render_config(template, self.config_path(), overrides)
+
+    def start(self, timeout: float = 120.0, restore: bool = True) -> TorchServe:
+        """Start and wait until every model answers.
+
+        With restore (default) and a current snapshot in run_dir, TorchServe is started from that
+        snapshot (its registered versions and workers) and the snapshot's default versions are
+        re-applied and checked; otherwise it starts from config.properties with `models`.
+        """
+        for port in (self.inference_port, self.management_port, self.metrics_port):
+            if port_open(port):
+                raise RuntimeError(f"port {port} on {LOOPBACK} is already in use: is TorchServe running? (make stop)")
+        if not self.model_store.is_dir():
+            raise FileNotFoundError(f"model store not found: {self.model_store} (run `make archive`)")
+        snapshot = latest_snapshot(self.run_dir) if restore else None
+        if snapshot is not None and not snapshot_is_current(snapshot, self.model_store, list(self.models.values())):
+            snapshot = None
+        tmp = self.run_dir / "tmp"
+        tmp.mkdir(parents=True, exist_ok=True)
+        (self.run_dir / "key_file.json").unlink(missing_ok=True)  # stale tokens would mislead waiters
+        args = [
+            str(Path(sys.executable).with_name("torchserve")),
+            "--start",
+            "--foreground",
+            "--ts-config",
+            str(self.write_config(snapshot or self.template)),
+            "--model-store",
+            str(self.model_store.resolve()),
+        ]
+        if snapshot is None and self.models:
+            args += ["--models", *(f"{name}={mar}" for name, mar in self.models.items())]
+        env = {
+            # TorchServe keeps its pid file, unpacked archives and worker sockets in the temp dir:
+            # one per instance, or two instances on one machine collide.
+            "TMPDIR": str(tmp),
+            "TEMP": str(tmp),
+            "LOG_LOCATION": str(self.run_dir / "logs"),
+            "METRICS_LOCATION": str(self.run_dir / "logs"),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            "OMP_NUM_THREADS": "1",  # one torch thread per worker (2 cores, several workers)
+            **self.env,
+        }
+        self.process = ManagedProcess("torchserve", args, self.run_dir / "torchserve.log", env=env, cwd=self.run_dir)
+        self.process.start()
+        try:
+            self.wait_started(timeout)
+            expected = snapshot_models(snapshot) if snapshot else self.models
+            for name in expected:
+                self.wait_model_ready(name, timeout=timeout)
+            if snapshot is not None:
+                for name, version in snapshot_defaults(snapshot).items():
+                    self.ensure_default(name, version)
+        except Exception as exc:
+            tail = self.process.log_tail(60)
+            self.stop()
+            raise RuntimeError(f"TorchServe did not become ready: {exc}\n--- log tail ---\n{tail}") from exc
+        return self
+
+    def wait_started(self, timeout: float) -> None:
+        def up() -> bool:
+            if self.process is not None and not self.process.running():
+                raise RuntimeError(f"TorchServe exited with code {self.process.proc.returncode}")
+            return (self.run_dir / "key_file.json").is_file() and port_open(self.management_port)
+
+        wait_until_or_raise(up, timeout, "TorchServe management API and key file")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+
+    def log_tail(self, lines: int = 60) -> str:
+        return self.process.log_tail(lines) if self.process else ""
+
+    # -- tokens and calls --------------------------------------------------------------------
+    def keys(self) -> dict[str, str]:
+        """{"inference": ..., "management": ..., "API": ...} from the key file TorchServe wrote."""
+        return read_keys(self.run_dir)
+
+    def headers(self, api: str = "inference") -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.keys()[api]}"}
+
+    def inference_url(self, path: str = "") -> str:
+        return f"http://{LOOPBACK}:{self.inference_port}/{path.lstrip('/')}"
+
+    def management_url(self, path: str = "") -> str:
+        return f"http://{LOOPBACK}:{self.management_port}/{path.lstrip('/')}"
+
+    def metrics_url(self) -> str:
+        return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
+
+    def manage(self, method: str, path: str, timeout: float = 120.0, **kwargs) -> requests.Response:
+        return requests.request(method, self.management_url(path), headers=self.headers("management"), timeout=timeout, **kwargs)
+
+    def list_models(self) -> list[str]:
+        response = self.manage("GET", "models")
+        response.raise_for_status()
+        return [m["modelName"] for m in response.json().get("models", [])]
+
+    def describe(self, name: str, version: str | None = None) -> list[dict]:
+        response = self.manage("GET", f"models/{name}" + (f"/{version}" if version else "/all"))
+        response.raise_for_status()
+        return response.json()
+
+    def default_version(self, name: str) -> str | None:
+        """The version that unversioned URLs reach (describe of the bare name lists the default)."""
+        response = self.manage("GET", f"models/{name}")
+        response.raise_for_status()
+        described = response.json()
+        return described[0]["modelVersion"] if described else None
+
+    def wait_model_ready(self, name: str, version: str | None = None, timeout: float = 120.0) -> None:
+        """Poll describe until a worker of the model is READY: /ping says nothing about models."""
+
+        def ready() -> bool:
+            if self.process is not None and not self.process.running():
+                raise RuntimeError(f"TorchServe exited with code {self.process.proc.returncode}")
+            response = self.manage("GET", f"models/{name}" + (f"/{version}" if version else ""), timeout=5)
+            if response.status_code != 200:
+                return False
+            workers = [w for entry in response.json() for w in entry.get("workers", [])]
+            return any(w.get("status") == "READY" for w in workers)
+
+        wait_until_or_raise(ready, timeout, f"model {name}{'/' + version if version else ''} to have a READY worker")
+
+    def register(self, mar: str, *, initial_workers: int = 1, timeout: float = 180.0) -> requests.Response:
+        """Register a .mar from the model store (file name) and wait for its workers."""
+        response = self.manage(
+            "POST",
+            "models",
+            params={"url": mar, "initial_workers": initial_workers, "synchronous": "true"},
+            timeout=timeout,
+        )
+        return response
+
+    def set_default(self, name: str, version: str) -> requests.Response:
+        return self.manage("PUT", f"models/{name}/{version}/set-default")
+
+    def ensure_default(self, name: str, version: str) -> None:
+        """Make `version` the default and check it (TorchServe may not honour the snapshot's flag)."""
+        if self.default_version(name) != version:
+            response = self.set_default(name, version)
+            if response.status_code != 200:
+                raise RuntimeError(f"set-default {name}/{version} failed: {response.status_code} {response.text}")
+        actual = self.default_version(name)
+        if actual != version:
+            raise RuntimeError(f"default version of {name} is {actual}, expected {version}")
+
+    def unregister(self, name: str, version: str) -> requests.Response:
+        return self.manage("DELETE", f"models/{name}/{version}")
+
+    # -- state for make targets ----------------------------------------------------------------
+    def save_state(self) -> None:
+        state = {
+            "pid": self.process.pid if self.process else None,
+            "inference_port": self.inference_port,
+            "management_port": self.management_port,
+            "metrics_port": self.metrics_port,
+            "model_store": str(self.model_store.resolve()),
+        }
+        (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
+        (self.run_dir / PID_FILE).write_text(f"{state['pid']}\n", encoding="utf-8")
+
+    @classmethod
+    def attach(cls, run_dir: Path = DEFAULT_RUN_DIR) -> TorchServe:
+        """The instance `make serve` started (ports from its state file), without a process handle."""
+        state_path = run_dir / STATE_FILE
+        if not state_path.is_file():
+            raise FileNotFoundError(f"no running TorchServe recorded in {state_path} (run `make serve`)")
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+        return cls(
+            model_store=Path(state["model_store"]),
+            run_dir=run_dir,
+            inference_port=state["inference_port"],
+            management_port=state["management_port"],
+            metrics_port=state["metrics_port"],
+        )
+
+
+def read_keys(run_dir: Path) -> dict[str, str]:
+    key_file = run_dir / "key_file.json"
+    if not key_file.is_file():
+        raise FileNotFoundError(f"{key_file} not found: TorchServe writes it at start (run `make serve`)")
+    data = json.loads(key_file.read_text(encoding="utf-8"))
+    return {api: data[api]["key"] for api in ("inference", "management", "API") if api in data}
+
+
+def stop_background(run_dir: Path = DEFAULT_RUN_DIR) -> bool:
+    """Stop the instance `make serve` left running; True if there was one."""
+    stopped = stop_pidfile(run_dir / PID_FILE, timeout=30)
+    (run_dir / STATE_FILE).unlink(missing_ok=True)
+    (run_dir / "key_file.json").unlink(missing_ok=True)
+    return stopped
+
+
+def wait_until_or_raise(check, timeout: float, what: str) -> None:
+    """wait_until, but an exception from check (e.g. the server died) ends the wait at once."""
+    errors: list[BaseException] = []
+
+    def guarded() -> bool:
+        try:
+            return check()
+        except RuntimeError as exc:
+            errors.append(exc)
+            return True
+        except (requests.RequestException, OSError, KeyError, ValueError):
+            return False
+
+    wait_until(guarded, timeout=timeout, interval=0.5, what=what)
+    if errors:
+        raise errors[0]
+

@@ -1,0 +1,61 @@
+#!/usr/bin/env python
+"""Build model_store/<name>.mar for TorchServe from the MLflow champion or any model directory.
+
+    python scripts/archive_model.py                          # champion (or paths.model_dir as local-<hash>)
+    python scripts/archive_model.py --model models/intent_classifier --version 7 --mar-name intent_classifier_v7
+    python scripts/archive_model.py --onnx                   # also pack the ONNX int8 export
+
+Exit codes: 0 built, 2 a missing or broken input (named in the message), 1 anything else.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pipeline.archive import ArchiveError, ArchiveRequest, build_archive, champion_or_local
+from pipeline.config import load_params, resolve_path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", type=Path, help="model directory (default: MLflow alias champion)")
+    parser.add_argument("--version", help="archive version (required with --model)")
+    parser.add_argument("--mar-name", help="output file name without .mar (default: serve.model_name)")
+    parser.add_argument("--model-store", type=Path, help="output directory (default: paths.model_store)")
+    parser.add_argument("--onnx", action="store_true", help="pack the ONNX int8 export (implied by serve.runtime: onnx)")
+    parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
+    args = parser.parse_args(argv)
+    if bool(args.model) != bool(args.version):
+        parser.error("--model and --version go together (MODEL=path VERSION=x)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    params = load_params(args.config)
+    try:
+        if args.model:
+            version, model_dir, source = args.version, args.model, str(args.model)
+        else:
+            version, model_dir, source = champion_or_local(params)
+        request = ArchiveRequest(
+            model_dir=model_dir,
+            version=str(version),
+            model_name=params["serve"]["model_name"],
+            mar_name=args.mar_name,
+            model_store=args.model_store or resolve_path(params["paths"]["model_store"]),
+            onnx=args.onnx,
+        )
+        print(f"Archiving {source} as {request.model_name} version {version} (runtime {params['serve']['runtime']})")
+        mar = build_archive(request, params)
+    except (ArchiveError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"Wrote {mar} ({mar.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

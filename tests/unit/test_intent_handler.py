@@ -1,0 +1,380 @@
+"""The TorchServe handler on a tiny random model with TorchServe's own Context (no server), like
+TorchServe's handler unit tests: request parsing, per-row statuses, response fields, calibration,
+explanations, cache behaviour; plus the archive's input validation and the launcher's config."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from handlers import intent_handler as ih
+from tests.serving_helpers import build_tiny_model_dir, make_context, set_requests
+
+JSON = {"Content-Type": "application/json"}
+TEXT = {"Content-Type": "text/plain"}
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, tiny_encoder_dir, params):
+    return build_tiny_model_dir(tiny_encoder_dir, tmp_path_factory.mktemp("model"), params, temperature=2.0)
+
+
+@pytest.fixture(scope="module")
+def handler(model_dir, params):
+    h = ih.IntentHandler()
+    ctx = make_context(model_dir, params)
+    h.initialize(ctx)
+    h.settings["redis_url"] = None  # unit tests: no Redis unless a test sets a client
+    return h
+
+
+def run(handler, rows: list[tuple[dict, object]]):
+    """handle() on a batch of (headers, body) rows -> (answers, [(status, phrase)])."""
+    ctx = handler.context
+    set_requests(ctx, [{**h, "explain": h.get("explain", "False")} for h, _ in rows])
+    answers = handler.handle([{"body": body} for _, body in rows], ctx)
+    return answers, [ctx.get_response_status(i) for i in range(len(rows))]
+
+
+# --- request parsing -----------------------------------------------------------------------
+
+PARSE = dict(max_chars=20, max_texts=3, intents=["a", "b"], n_steps_default=5, n_steps_max=10, max_explain_texts=2)
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "expected"),
+    [
+        (b'{"text": "  hello  "}', "application/json", ["hello"]),
+        (b"just a prompt", "text/plain", ["just a prompt"]),
+        (b"just a prompt", None, ["just a prompt"]),
+        (b'{"code": 1', "text/plain", ['{"code": 1']),
+        (b'"a json string"', "application/json", ["a json string"]),
+        (b'{"texts": ["x", "y"]}', None, ["x", "y"]),
+        ({"text": "already decoded"}, "application/json", ["already decoded"]),
+    ],
+)
+def test_parse_accepts(body, content_type, expected):
+    assert ih.parse_request(body, content_type, **PARSE)["items"] == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "fragment"),
+    [
+        (b'{"text": "unterminated', "application/json", "not valid JSON"),
+        (b"\xff\xfe bad bytes", None, "not valid UTF-8"),
+        (b"   ", "text/plain", "empty"),
+        (b"x" * 21, "text/plain", "21 characters, the limit is 20"),
+        (b'{"text": 5}', "application/json", "'text' must be a string, got int"),
+        (b'{"texts": "one"}', "application/json", "'texts' must be a list"),
+        (b'{"texts": []}', "application/json", "1..3 strings, got 0"),
+        (b'{"texts": ["a", "b", "c", "d"]}', "application/json", "1..3 strings, got 4"),
+        (b'{"text": "a", "texts": ["b"]}', "application/json", "exactly one of"),
+        (b"[1, 2]", "application/json", "got list"),
+        (b'{"prompt": "a"}', "application/json", "exactly one of"),
+        (b'{"text": "a", "target_intent": "a"}', "application/json", "only accepted by /explanations"),
+        (None, None, "no request body"),
+    ],
+)
+def test_parse_rejects_with_reason(body, content_type, fragment):
+    result = ih.parse_request(body, content_type, **PARSE)
+    assert fragment in result["error"]
+
+
+def test_parse_explain_options_are_bounded():
+    ok = ih.parse_request(b'{"text": "a", "target_intent": "b", "n_steps": 10}', None, explain=True, **PARSE)
+    assert (ok["target_intent"], ok["n_steps"]) == ("b", 10)
+    assert "must be one of" in ih.parse_request(b'{"text": "a", "target_intent": "zz"}', None, explain=True, **PARSE)["error"]
+    assert "1..10" in ih.parse_request(b'{"text": "a", "n_steps": 11}', None, explain=True, **PARSE)["error"]
+    assert "1..10" in ih.parse_request(b'{"text": "a", "n_steps": true}', None, explain=True, **PARSE)["error"]
+    assert "1..2 strings" in ih.parse_request(b'{"texts": ["a", "b", "c"]}', None, explain=True, **PARSE)["error"]
+
+
+def test_bad_list_element_becomes_an_error_object():
+    result = ih.parse_request(b'{"texts": ["fine", "", 7]}', None, **PARSE)
+    assert result["items"][0] == "fine"
+    assert result["items"][1] == {"error": "'texts[1]' is empty after trimming whitespace", "code": 400}
+    assert "texts[2]" in result["items"][2]["error"]
+
+
+# --- batching and response pieces ----------------------------------------------------------
+
+
+def test_length_buckets_sort_and_bound_padding():
+    lengths = [100, 5, 6, 90, 7, 140, 8]
+    buckets = ih.length_buckets(lengths, max_rows=3, max_ratio=1.5)
+    assert sorted(i for b in buckets for i in b) == list(range(len(lengths)))
+    for bucket in buckets:
+        assert len(bucket) <= 3
+        assert max(lengths[i] for i in bucket) <= 1.5 * min(lengths[i] for i in bucket)
+    assert buckets[0] == [1, 2, 4]  # the three shortest together
+
+
+def test_build_prediction_fields():
+    probs = np.array([0.1, 0.6, 0.3])
+    out = ih.build_prediction(
+        probs, np.array([0.2, 0.7, 0.1]), 0.42,
+        intents=["qa", "code", "chat"], levels=["simple", "moderate", "complex"],
+        techniques={"code": {"moderate": ["few_shot"]}}, model_version="3", low_confidence_threshold=0.65,
+    )
+    assert out["intent"] == "code" and out["confidence"] == 0.6
+    assert out["complexity"] == {"level": "moderate", "score": 0.42}
+    assert [t["intent"] for t in out["top_intents"]] == ["code", "chat", "qa"]
+    assert out["all_intents"] == {"qa": 0.1, "code": 0.6, "chat": 0.3}
+    assert out["suggested_techniques"] == ["few_shot"]
+    assert (out["model_version"], out["cached"], out["low_confidence"]) == ("3", False, True)
+
+
+def test_merge_subwords_sums_pieces_and_drops_specials():
+    text = "unbelievable code"
+    words = ih.merge_subwords([None, 0, 0, 1, None], [(0, 0), (0, 2), (2, 12), (13, 17), (0, 0)],
+                              np.array([9.0, 0.25, 0.5, -0.5, 9.0]), text)
+    assert words == [
+        {"word": "unbelievable", "start": 0, "end": 12, "attribution": 0.75},
+        {"word": "code", "start": 13, "end": 17, "attribution": -0.5},
+    ]
+
+
+def test_cache_key_normalises_whitespace_and_carries_version():
+    assert ih.cache_key("m", "1", "  Hello\n\tworld ") == ih.cache_key("m", "1", "Hello world")
+    assert ih.cache_key("m", "1", "Hello world") != ih.cache_key("m", "2", "Hello world")
+    assert ih.cache_key("m", "1", "Hello") != ih.cache_key("m", "1", "hello")
+
+
+# --- the handler with a TorchServe Context ---------------------------------------------------
+
+
+def test_single_prediction_is_calibrated_and_complete(handler, model_dir, params):
+    from pipeline.predict import Predictor
+
+    text = "Write a Python function that reverses a linked list"
+    answers, statuses = run(handler, [(JSON, json.dumps({"text": text}).encode())])
+    out = answers[0]
+    assert statuses == [(200, None)]
+    probs, level_probs, score = Predictor(model_dir).predict_proba([text])  # applies calibration.json too
+    assert out["intent"] == params["intents"][int(probs[0].argmax())]
+    assert out["confidence"] == pytest.approx(float(probs[0].max()), abs=1e-5)
+    assert out["complexity"]["score"] == pytest.approx(float(score[0]), abs=1e-5)
+    assert out["complexity"]["level"] == params["complexity_levels"][int(level_probs[0].argmax())]
+    assert set(out["all_intents"]) == set(params["intents"])
+    assert sum(out["all_intents"].values()) == pytest.approx(1.0, abs=1e-4)
+    assert len(out["top_intents"]) == 3 and out["top_intents"][0]["intent"] == out["intent"]
+    assert out["suggested_techniques"] == params["techniques"][out["intent"]][out["complexity"]["level"]]
+    assert (out["model_version"], out["cached"]) == ("1.0", False)
+
+
+def test_temperature_softens_confidence(handler):
+    raw = handler.temperature
+    try:
+        handler.temperature = 1.0
+        sharp = run(handler, [(TEXT, b"plan a trip to Rome")])[0][0]["confidence"]
+        handler.temperature = raw  # 2.0 from calibration.json
+        soft = run(handler, [(TEXT, b"plan a trip to Rome")])[0][0]["confidence"]
+    finally:
+        handler.temperature = raw
+    assert soft < sharp
+
+
+def test_mixed_batch_answers_each_row_with_its_own_status(handler):
+    rows = [
+        (JSON, b'{"text": "hello there"}'),
+        (JSON, b'{"text": "broken'),
+        (TEXT, b"  "),
+        (JSON, json.dumps({"texts": ["first prompt", "", "third prompt"]}).encode()),
+        (TEXT, b"x" * 5001),
+        ({}, b"\xc3\x28 not utf8"),
+        (TEXT, b"plain prompt as text"),
+    ]
+    answers, statuses = run(handler, rows)
+    assert [code for code, _ in statuses] == [200, 400, 400, 200, 400, 400, 200]
+    assert "not valid JSON" in answers[1]["error"] and answers[1]["code"] == 400
+    assert "not valid JSON" in statuses[1][1]
+    assert "5001 characters" in answers[4]["error"]
+    assert "UTF-8" in answers[5]["error"]
+    listed = answers[3]
+    assert isinstance(listed, list) and len(listed) == 3
+    assert listed[1] == {"error": "'texts[1]' is empty after trimming whitespace", "code": 400, "index": 1}
+    assert listed[0]["intent"] in handler.intents and listed[2]["intent"] in handler.intents
+    assert answers[0]["intent"] in handler.intents and answers[6]["intent"] in handler.intents
+
+
+def test_batch_order_and_values_do_not_depend_on_bucketing(handler):
+    texts = ["hi", "Summarize this long article about the history of the Roman empire in five points please",
+             "fix my sql", "Translate the following paragraph into German and keep the formal tone throughout"]
+    together = run(handler, [(JSON, json.dumps({"texts": texts}).encode())])[0][0]
+    alone = [run(handler, [(TEXT, t.encode())])[0][0] for t in texts]
+    for a, b in zip(together, alone, strict=True):
+        assert a["intent"] == b["intent"]
+        assert a["confidence"] == pytest.approx(b["confidence"], abs=1e-4)
+
+
+def test_explain_and_predict_rows_share_a_batch(handler, params):
+    text = "Please write a haiku about autumn rain"
+    target = params["intents"][6]
+    rows = [
+        ({**JSON, "explain": "True"}, json.dumps({"text": text, "n_steps": 5}).encode()),
+        (JSON, json.dumps({"text": text}).encode()),
+        ({**JSON, "explain": "True"}, json.dumps({"text": text, "target_intent": target, "n_steps": 5}).encode()),
+        ({**JSON, "explain": "True"}, json.dumps({"text": text, "n_steps": 500}).encode()),
+    ]
+    answers, statuses = run(handler, rows)
+    assert [code for code, _ in statuses] == [200, 200, 200, 400]
+    explained, predicted, targeted = answers[0], answers[1], answers[2]
+    assert "explanation" not in predicted
+    exp = explained["explanation"]
+    assert exp["target_intent"] == explained["intent"] == predicted["intent"]
+    assert exp["n_steps"] == 5
+    assert [w["word"] for w in exp["words"]] == ["Please", "write", "a", "haiku", "about", "autumn", "rain"]
+    assert all(np.isfinite(w["attribution"]) for w in exp["words"])
+    assert targeted["explanation"]["target_intent"] == target
+    assert "1..50" in answers[3]["error"]
+
+
+class FakeRedis:
+    """mget/pipeline/set like redis-py; `down` makes every call fail as a dead server would."""
+
+    def __init__(self):
+        self.store, self.down = {}, False
+
+    def mget(self, keys):
+        if self.down:
+            raise ConnectionError("redis is down")
+        return [self.store.get(k) for k in keys]
+
+    def pipeline(self, transaction=False):
+        if self.down:
+            raise ConnectionError("redis is down")
+        return self
+
+    def set(self, key, value, ex=None):
+        self.store[key] = value.encode()
+
+    def execute(self):
+        return []
+
+
+def test_cache_hit_is_marked_and_redis_failure_is_not_an_error(handler):
+    fake = FakeRedis()
+    handler.settings["redis_url"], handler.redis, handler.redis_retry_at = "redis://fake", fake, 0.0
+    try:
+        first = run(handler, [(TEXT, b"what is the capital of France?")])[0][0]
+        second = run(handler, [(TEXT, b"  what is the   capital of France? ")])[0][0]
+        assert (first["cached"], second["cached"]) == (False, True)
+        assert {k: v for k, v in second.items() if k != "cached"} == {k: v for k, v in first.items() if k != "cached"}
+        assert all(key.startswith("intent_classifier:1.0:") for key in fake.store)
+        fake.down = True
+        answers, statuses = run(handler, [(TEXT, b"what is the capital of Spain?")])
+        assert statuses == [(200, None)] and answers[0]["cached"] is False
+        assert handler.redis_retry_at > 0  # backing off instead of retrying on every request
+    finally:
+        handler.settings["redis_url"], handler.redis, handler.redis_retry_at = None, None, 0.0
+
+
+def test_metrics_are_emitted_through_the_context(handler, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        run(handler, [(TEXT, b"how are you today?"), (TEXT, b"")])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[METRICS]")]
+    names = {line.split("[METRICS]")[1].split(".")[0] for line in lines}
+    assert {"intent_cache_misses", "intent_rows_rejected", "intent_predictions", "intent_confidence"} <= names
+
+
+def test_onnx_runtime_serves_the_same_top1(model_dir, params, tmp_path):
+    from pipeline.onnx_export import export_onnx, top1_agreement
+    from tests.conftest import TINY_ROWS
+
+    onnx_dir = tmp_path / "model"
+    shutil.copytree(model_dir, onnx_dir)
+    export_onnx(onnx_dir, onnx_dir / "model.int8.onnx")
+    texts = [t for rows in TINY_ROWS.values() for t in rows]
+    assert top1_agreement(onnx_dir, onnx_dir / "model.int8.onnx", texts)["top1_agreement"] >= 0.9
+    onnx_params = {**params, "serve": {**params["serve"], "runtime": "onnx"}}
+    handler = ih.IntentHandler()
+    handler.initialize(make_context(onnx_dir, onnx_params))
+    handler.settings["redis_url"] = None
+    torch_handler = ih.IntentHandler()
+    torch_handler.initialize(make_context(onnx_dir, params))
+    torch_handler.settings["redis_url"] = None
+    body = json.dumps({"texts": texts}).encode()
+    onnx_out = run(handler, [(JSON, body)])[0][0]
+    torch_out = run(torch_handler, [(JSON, body)])[0][0]
+    agreement = np.mean([a["intent"] == b["intent"] for a, b in zip(onnx_out, torch_out, strict=True)])
+    assert agreement >= 0.9
+
+
+def test_initialize_names_a_missing_onnx_file(model_dir, params):
+    onnx_params = {**params, "serve": {**params["serve"], "runtime": "onnx"}}
+    with pytest.raises(FileNotFoundError, match="model.int8.onnx"):
+        ih.IntentHandler().initialize(make_context(model_dir, onnx_params))
+
+
+# --- archive inputs and launcher config --------------------------------------------------------
+
+
+def test_archive_validation_names_the_broken_file(model_dir, params, tmp_path):
+    from pipeline.archive import ArchiveError, validate_model_dir
+
+    assert validate_model_dir(model_dir, params)["intents"] == params["intents"]
+    broken = tmp_path / "broken"
+    shutil.copytree(model_dir, broken)
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    with pytest.raises(ArchiveError, match="model.safetensors"):
+        validate_model_dir(broken, params)
+    (broken / "model.safetensors").unlink()
+    with pytest.raises(ArchiveError, match="model.safetensors is missing"):
+        validate_model_dir(broken, params)
+    shutil.copy2(model_dir / "model.safetensors", broken / "model.safetensors")
+    (broken / "model_config.json").write_text("{not json")
+    with pytest.raises(ArchiveError, match="model_config.json: not valid JSON"):
+        validate_model_dir(broken, params)
+    shutil.copy2(model_dir / "model_config.json", broken / "model_config.json")
+    (broken / "calibration.json").write_text('{"temperature": -1}')
+    with pytest.raises(ArchiveError, match="temperature must be > 0"):
+        validate_model_dir(broken, params)
+    (broken / "calibration.json").unlink()
+    no_techniques = {**params, "techniques": {k: v for k, v in params["techniques"].items() if k != "translation"}}
+    with pytest.raises(ArchiveError, match="translation"):
+        validate_model_dir(broken, no_techniques)
+
+
+def test_archive_cli_fails_clearly_without_a_model(tmp_path, capsys):
+    from scripts.archive_model import main
+
+    assert main(["--model", str(tmp_path / "nowhere"), "--version", "1", "--model-store", str(tmp_path)]) == 2
+    assert "model directory not found" in capsys.readouterr().err
+
+
+def test_launcher_config_pins_loopback_and_model_store(tmp_path):
+    from pipeline.services.torchserve import TorchServe, read_properties
+
+    store = tmp_path / "store"
+    store.mkdir()
+    ts = TorchServe(model_store=store, run_dir=tmp_path / "run", inference_port=18080, management_port=18081, metrics_port=18082)
+    props = read_properties(ts.write_config(ts.template))
+    assert props["inference_address"] == "http://127.0.0.1:18080"
+    assert props["management_address"] == "http://127.0.0.1:18081"
+    assert props["model_store"] == str(store.resolve())
+    import re
+
+    pattern = re.compile(props["allowed_urls"])
+    assert pattern.fullmatch(f"file://{store.resolve()}/intent_classifier.mar")
+    assert not pattern.fullmatch("file:///etc/intent_classifier.mar")
+    assert not pattern.fullmatch("https://example.com/intent_classifier.mar")
+    assert props["install_py_dep_per_model"] == "false" and props["enable_model_api"] == "true"
+    assert "disable_token_authorization" not in props
+
+
+def test_snapshot_default_versions_are_read(tmp_path):
+    from pipeline.services.torchserve import latest_snapshot, snapshot_defaults
+
+    config = tmp_path / "logs" / "config"
+    config.mkdir(parents=True)
+    models = {"models": {"intent_classifier": {"1": {"defaultVersion": False, "marName": "a.mar"},
+                                                "2": {"defaultVersion": True, "marName": "b.mar"}}}}
+    escaped = json.dumps(models, indent=2).replace("\n", "\\n").replace(":", "\\:")
+    (config / "20260101000000000-snapshot.cfg").write_text("model_snapshot={}\n")
+    (config / "20260102000000000-snapshot.cfg").write_text(f"model_snapshot={escaped}\n")
+    assert snapshot_defaults(latest_snapshot(tmp_path)) == {"intent_classifier": "2"}

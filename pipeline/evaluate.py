@@ -225,10 +225,13 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
 
 
 def measure_latency(predictor, texts: list[str], n: int, warmup: int = 5) -> dict[str, Any]:
-    """Single-prompt latency, tokenizer included, one call per prompt as a client would send it."""
+    """Single-prompt latency, tokenizer included, one call per prompt as a client would send it.
+
+    The load average goes into the result: on a shared box other processes inflate the figure.
+    """
     import torch
 
-    sample = [texts[i % len(texts)] for i in range(min(n, max(len(texts), 1)))]
+    sample = texts[:n]
     for t in sample[:warmup]:
         predictor.predict([t])
     times = []
@@ -236,7 +239,12 @@ def measure_latency(predictor, texts: list[str], n: int, warmup: int = 5) -> dic
         start = time.perf_counter()
         predictor.predict([t])
         times.append(time.perf_counter() - start)
-    return {**M.latency_summary(times), "device": "cpu", "threads": torch.get_num_threads()}
+    return {
+        **M.latency_summary(times),
+        "device": "cpu",
+        "threads": torch.get_num_threads(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def model_size(model_dir: Path) -> dict[str, float]:
@@ -388,9 +396,13 @@ def log_to_mlflow(results: dict, params: dict, out: Path) -> str:
     if run is None:
         run = mlflow.start_run(experiment_id=experiment_id, run_name="evaluation")
         mlflow.set_tag("evaluated_model", results["model"]["source"])
+    # one folder per evaluation: a later run with other sets must not mix with this one's files
+    artifact_path = "evaluation/" + datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     with run:
         mlflow.log_metrics(_flat_metrics(results))
-        mlflow.log_artifacts(str(out), artifact_path="evaluation")
+        mlflow.log_artifacts(str(out), artifact_path=artifact_path)
+        if results.get("calibration"):
+            mlflow.log_artifact(results["calibration"]["path"], artifact_path=artifact_path)
         return run.info.run_id
 
 

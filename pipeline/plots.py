@@ -153,7 +153,7 @@ def per_class_f1_plot(per_class_by_set: dict[str, dict[str, dict]], labels: list
     ax.set_xlim(0, 1.12)
     ax.set_xlabel("F1")
     ax.set_title("F1 per intent")
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.09), ncol=min(n_sets, 3), fontsize=8, frameon=False)
+    ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.grid(alpha=0.3, axis="x")
     return _save(fig, path)
 

@@ -158,7 +158,8 @@ def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
             ["throughput one by one", f"{lat['prompts_per_second']:.0f} prompts/s"],
             [
                 "measured on",
-                f"{lat['n']} prompts, one at a time, tokenizer included, {lat['device']}, {lat['threads']} threads",
+                f"{lat['n']} prompts, one at a time, tokenizer included, {lat['device']}, {lat['threads']} threads, "
+                f"load average {lat.get('load_average_1m', 'n/a')} (other processes inflate it)",
             ],
         ]
     if size:

@@ -89,6 +89,8 @@ def print_summary(results: dict) -> None:
             f"latency one prompt: p50 {lat['p50_ms']:.1f} ms  p95 {lat['p95_ms']:.1f} ms; model {results['model_size']['total_mb']:.1f} MB"
         )
     print(f"headline: {results['headline']}")
+    if results.get("mlflow_run_id"):
+        print(f"logged to MLflow run {results['mlflow_run_id']}")
 
 
 def main(argv: list[str] | None = None) -> int:

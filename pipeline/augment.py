@@ -7,10 +7,12 @@ corpus reader refuses paths outside its own data directories, and nothing is dow
 Each augmented copy of a row gets synonyms for some eligible words (probability
 augment.synonym_replace_prob per word; most frequent senses only) and, with probability
 augment.paraphrase_prob, one paraphrase rule (polite or terse reframing, moving a condition
-clause, putting the request before its context, lower-casing). Code blocks, inline code and
-code-like tokens are never touched. A copy is dropped, and counted, when it equals its
-source, another training text, or any val/test text (compared with `clean.dedupe_key`).
-The train split grows to about augment.multiplier times its size.
+clause, putting the request before its context, lower-casing, dropping the final mark).
+Retries of a copy that came out unchanged use more synonyms and always a paraphrase.
+Code blocks, inline code and code-like tokens are never touched. A copy is dropped, and
+counted, when it equals its source, another training text, or any val/test text (compared
+with `clean.dedupe_key`). Every train row gets the same number of copies, so the intent mix
+stays; the split grows to about augment.multiplier times its size.
 """
 
 from __future__ import annotations
@@ -202,6 +204,8 @@ def _paraphrase(text: str, rng: random.Random) -> str | None:
         candidates.append(" ".join([sentences[-1], *sentences[:-1]]))  # the question first, its context after
     if text != text.lower():
         candidates.append(text.lower().rstrip("."))  # people type like this
+    if text[-1:] in ".!?" and len(text) > 1:
+        candidates.append(text.rstrip(".!?"))  # ... and leave the final mark out
     return rng.choice(candidates) if candidates else None
 
 
@@ -215,15 +219,15 @@ def augment_text(
 ) -> str:
     """One augmented variant of text; code segments are copied unchanged."""
     segments = split_code_segments(text)
-    has_code = any(is_code for is_code, _ in segments)
     parts = [
         chunk if is_code else _replace_synonyms(chunk, wordnet, synonym_prob, protected, rng)
         for is_code, chunk in segments
     ]
-    variant = "\n".join(parts)
-    if not has_code and "\n" not in variant and rng.random() < paraphrase_prob:
-        variant = _paraphrase(variant, rng) or variant
-    return clean_text(variant)
+    if not segments[0][0] and rng.random() < paraphrase_prob:
+        # the rules work on one line of prose: the opening line, where the request usually is
+        first, sep, rest = parts[0].partition("\n")
+        parts[0] = (_paraphrase(first, rng) or first) + sep + rest if first.strip() else parts[0]
+    return clean_text("\n".join(parts))
 
 
 @dataclass
@@ -248,28 +252,32 @@ def augment_rows(train: list[dict], held_out_texts: list[str], params: dict, see
     protected = {w.lower() for w in cfg.get("protected_words", [])}
     held_out = {dedupe_key(t) for t in held_out_texts}
     seen = {dedupe_key(r["text"]) for r in train}
-    order = list(range(len(train)))
-    rng.shuffle(order)
-    attempts = 0
-    max_attempts = target_new * _ATTEMPTS_PER_COPY
+    # every row gets the same number of copies (the fraction goes to a seeded subset), so the
+    # intent mix of train stays as it was; short texts that yield no new variant fall short.
+    copies = [int(target_new // len(train))] * len(train)
+    for i in rng.sample(range(len(train)), target_new - sum(copies)):
+        copies[i] += 1
+    syn_prob, para_prob = float(cfg.get("synonym_replace_prob", 0.15)), float(cfg.get("paraphrase_prob", 0.5))
     with tqdm(total=target_new, desc="augment", unit="row", disable=None) as bar:
-        while stats["added"] < target_new and attempts < max_attempts:
-            source = train[order[attempts % len(order)]]
-            attempts += 1
-            variant = augment_text(
-                source["text"], wordnet, rng, float(cfg.get("synonym_replace_prob", 0.15)),
-                float(cfg.get("paraphrase_prob", 0.5)), protected,
-            )  # fmt: skip
-            key = dedupe_key(variant)
-            if not variant or key == dedupe_key(source["text"]):
-                stats["dropped_unchanged"] += 1
-            elif key in held_out:
-                stats["dropped_in_val_test"] += 1
-            elif key in seen:
-                stats["dropped_duplicate"] += 1
-            else:
-                seen.add(key)
-                rows.append({**source, "text": variant, "augmented": True})
-                stats["added"] += 1
-                bar.update(1)
+        for source, n_copies in zip(train, copies, strict=True):
+            for _ in range(n_copies):
+                for attempt in range(_ATTEMPTS_PER_COPY):
+                    # retries push harder: more synonyms, always a paraphrase
+                    variant = augment_text(
+                        source["text"], wordnet, rng, min(1.0, syn_prob * (1 + attempt)),
+                        para_prob if attempt == 0 else 1.0, protected,
+                    )  # fmt: skip
+                    key = dedupe_key(variant)
+                    if not variant or key == dedupe_key(source["text"]):
+                        stats["dropped_unchanged"] += 1
+                    elif key in held_out:
+                        stats["dropped_in_val_test"] += 1
+                    elif key in seen:
+                        stats["dropped_duplicate"] += 1
+                    else:
+                        seen.add(key)
+                        rows.append({**source, "text": variant, "augmented": True})
+                        stats["added"] += 1
+                        bar.update(1)
+                        break
     return AugmentResult(rows, stats)

@@ -1,0 +1,65 @@
+#!/usr/bin/env python
+"""Add a new intent: grow the label list and the intent head, fine-tune from the champion, check old intents.
+
+    make add-intent NAME=email_writing DATA=email_prompts.csv          # params copy in the run dir
+    python scripts/add_intent.py --name email_writing --data rows.jsonl --write-params   # edit params.yaml too
+
+Exit codes: 0 done and old intents within the F1 limit, 1 done but an old intent dropped more
+than monitor.add_intent.max_old_f1_drop, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+
+from pipeline.config import DEFAULT_PARAMS_PATH, load_params, resolve_path
+
+EXIT_OLD_INTENTS_DROPPED = 1
+EXIT_BAD_INPUT = 2
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--name", required=True, help="the new intent's name (lower_snake_case)")
+    p.add_argument("--data", required=True, help="labelled rows of the new intent (.csv/.jsonl/.json; may hold old intents too)")
+    p.add_argument("--definition", default=None, help="labelling rule of the new intent (params intent_definitions)")
+    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
+    p.add_argument("--champion", default=None, help="champion model dir or registry alias (default: alias 'champion')")
+    p.add_argument("--out-dir", default=None, help="run directory (default: monitor.retrain.output_dir/add_<name>_<time>)")
+    p.add_argument("--write-params", action="store_true", help="also add the intent to the params file itself")
+    p.add_argument("--no-mlflow", action="store_true", help="do not log the fine-tuning run to MLflow")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    params = load_params(args.params)
+    from pipeline.add_intent import run_add_intent
+    from pipeline.ingest import DataValidationError
+
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    out_dir = resolve_path(args.out_dir or f"{params['monitor']['retrain']['output_dir']}/add_{args.name}_{stamp}")
+    params_file = (resolve_path(args.params) if args.params else DEFAULT_PARAMS_PATH) if args.write_params else None
+    try:
+        report = run_add_intent(params, args.name, resolve_path(args.data), out_dir, definition=args.definition,
+                                champion=args.champion, params_file=params_file, log_to_mlflow=not args.no_mlflow)
+    except (DataValidationError, ValueError, FileNotFoundError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    old = report["old_intents"]
+    print(f"new intent {args.name}: {report['new_intent_rows']} rows per split, test F1 {report['new_intent_f1']:.3f}")
+    print(f"old intents on the frozen test split: weighted F1 {old['champion']['f1_weighted']:.4f} -> "
+          f"{old['new_model']['f1_weighted']:.4f}; largest per-intent drop {old['worst_drop']:+.4f} ({old['worst']}), "
+          f"limit {old['max_allowed_drop']:.2f}")
+    print(f"model: {report['model_dir']}\nparams for this label set: {report['params_copy']}"
+          + (f"\nupdated: {report['params_file_updated']}" if report["params_file_updated"] else
+             "\n(params.yaml unchanged: rerun with --write-params, or copy the intent from the params copy)"))
+    return 0 if old["within_limit"] else EXIT_OLD_INTENTS_DROPPED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -21,10 +21,16 @@ ALSO_GOOD = {"learning_rate": 2e-5, "batch_size": 32, "dropout": 0.2, "pooling":
 BAD = {"learning_rate": 0.5, "batch_size": 16, "dropout": 0.1, "pooling": "mean"}
 
 
+@pytest.fixture(scope="module")
+def tracking_dir(tmp_path_factory) -> Path:
+    """One MLflow store for the module (creating its tables takes seconds); runs are told apart by parent."""
+    return tmp_path_factory.mktemp("mlflow")
+
+
 @pytest.fixture()
-def hpo_params(params, tmp_path) -> dict:
+def hpo_params(params, tmp_path, tracking_dir) -> dict:
     p = copy.deepcopy(params)
-    p["mlflow"].update(tracking_uri=f"sqlite:///{tmp_path}/mlflow.db", artifact_location=str(tmp_path / "mlruns"))
+    p["mlflow"].update(tracking_uri=f"sqlite:///{tracking_dir}/mlflow.db", artifact_location=str(tracking_dir / "mlruns"))
     p["hpo"].update(
         storage=f"sqlite:///{tmp_path}/optuna.db",
         study_name="test_study",

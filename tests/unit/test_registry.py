@@ -17,11 +17,18 @@ import pytest
 from pipeline import registry
 
 
+@pytest.fixture(scope="module")
+def tracking_dir(tmp_path_factory) -> Path:
+    """One MLflow store for the module (creating its tables takes seconds); each test its own model name."""
+    return tmp_path_factory.mktemp("mlflow")
+
+
 @pytest.fixture()
-def reg_params(params, tmp_path) -> dict:
+def reg_params(params, tmp_path, tracking_dir, request) -> dict:
     p = copy.deepcopy(params)
-    p["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path}/mlflow.db"
-    p["mlflow"]["artifact_location"] = str(tmp_path / "artifacts")
+    p["mlflow"]["tracking_uri"] = f"sqlite:///{tracking_dir}/mlflow.db"
+    p["mlflow"]["artifact_location"] = str(tracking_dir / "artifacts")
+    p["mlflow"]["registered_model"] = f"intent_classifier_{request.node.name[5:40]}"
     p["paths"]["processed_dir"] = str(tmp_path / "processed")
     p["registry"].update(
         cache_dir=str(tmp_path / "cache"),
@@ -78,15 +85,16 @@ def test_first_version_becomes_champion_and_loads_by_alias(reg_params, tmp_path,
     version, local = registry.resolve_alias("champion", reg_params)
     assert version == "1"
     assert (local / "model.safetensors").read_bytes() == b"not real weights"
-    assert registry.resolve_model_path("models:/intent_classifier@champion", reg_params) == local
-    assert (registry.resolve_model_path("models:/intent_classifier/1", reg_params) / "model_config.json").is_file()
+    name = reg_params["mlflow"]["registered_model"]
+    assert registry.resolve_model_path(f"models:/{name}@champion", reg_params) == local
+    assert (registry.resolve_model_path(f"models:/{name}/1", reg_params) / "model_config.json").is_file()
 
     client = registry._client(reg_params)
-    tags = client.get_model_version("intent_classifier", "1").tags
+    tags = client.get_model_version(name, "1").tags
     assert tags["promotion.decision"] == "accepted"
     assert tags["metric.test.f1_weighted"] == "0.500000"
     assert tags["git_commit"] and tags["data_hash"] and "champion_since" in tags
-    assert registry._alias_version(client, "intent_classifier", "challenger") is None
+    assert registry._alias_version(client, name, "challenger") is None
 
 
 def test_gate_refuses_worse_and_accepts_better(reg_params, tmp_path, intents):
@@ -104,8 +112,9 @@ def test_gate_refuses_worse_and_accepts_better(reg_params, tmp_path, intents):
     assert accepted.accepted and accepted.candidate_version == "3" and accepted.champion_version == "1"
     assert accepted.candidate_f1_weighted > accepted.champion_f1_weighted + reg_params["registry"]["promotion_margin"]
     client = registry._client(reg_params)
-    assert registry._alias_version(client, "intent_classifier", "champion") == "3"
-    assert registry._alias_version(client, "intent_classifier", "previous_champion") == "1"
+    name = reg_params["mlflow"]["registered_model"]
+    assert registry._alias_version(client, name, "champion") == "3"
+    assert registry._alias_version(client, name, "previous_champion") == "1"
 
     lines = [json.loads(line) for line in Path(reg_params["registry"]["promotion_log"]).read_text().splitlines()]
     assert [(d["candidate_version"], d["accepted"]) for d in lines] == [("1", True), ("2", False), ("3", True)]
@@ -158,14 +167,14 @@ def test_register_from_run_id_reuses_its_artefacts(reg_params, tmp_path, intents
         mlflow.set_tag("git_commit", "abc123")
     mv = registry.register_model(run.info.run_id, reg_params, alias=None)
     assert mv.run_id == run.info.run_id and mv.aliases == []
-    tags = registry._client(reg_params).get_model_version("intent_classifier", mv.version).tags
+    tags = registry._client(reg_params).get_model_version(reg_params["mlflow"]["registered_model"], mv.version).tags
     assert tags["git_commit"] == "abc123" and tags["metric.test_f1_weighted"] == "0.810000"
     assert (registry.download_version(mv.version, reg_params) / "fake_hit_rate.json").is_file()
 
 
 def test_resolve_model_path_rejects_other_uris(reg_params, tmp_path):
     with pytest.raises(ValueError, match="expected models"):
-        registry.resolve_model_path("models:/intent_classifier", reg_params)
+        registry.resolve_model_path(f"models:/{reg_params['mlflow']['registered_model']}", reg_params)
     with pytest.raises(ValueError, match="registered model is"):
         registry.resolve_model_path("models:/other@champion", reg_params)
     assert registry.resolve_model_path(tmp_path, reg_params) == tmp_path

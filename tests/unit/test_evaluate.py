@@ -49,7 +49,11 @@ def eval_params(params, tiny_rows, tmp_path):
                 "realistic_test": str(tmp_path / "realistic_test.jsonl"),
                 "realistic_dev": str(tmp_path / "realistic_dev.jsonl"),
             },
-            "mlflow": {**params["mlflow"], "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}"},
+            "mlflow": {
+                **params["mlflow"],
+                "tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}",
+                "artifact_location": (tmp_path / "mlartifacts").as_uri(),  # not ./mlruns of the checkout
+            },
             "eval": {**params["eval"], "latency_samples": 5, "num_threads": 1},
         },
     )

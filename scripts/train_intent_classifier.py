@@ -5,6 +5,8 @@
     python scripts/train_intent_classifier.py --epochs 1 --max-train-samples 500 --output-dir /tmp/m
     python scripts/train_intent_classifier.py --resume            # continue after a kill
     torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --config params.yaml
+    python scripts/train_intent_classifier.py --prepare-data --hyperparameter-search --n-trials 10
+    python scripts/train_intent_classifier.py --use-best-params   # train with the study's best trial
 
 Exit codes: 0 trained, 1 training failed, 2 bad arguments or config, 130 interrupted.
 """
@@ -16,14 +18,16 @@ import dataclasses
 import json
 import logging
 import os
+import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 from model_src.intent_classifier_model import POOLINGS  # noqa: E402 (after the env defaults)
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params, merged  # noqa: E402
+from pipeline.config import DEFAULT_PARAMS_PATH, load_params, merged, resolve_path  # noqa: E402
 
 
 def opt(section: str, key: str, help: str, **kw):
@@ -75,6 +79,14 @@ def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentPa
     parser.add_argument("--output-dir", default=None, help="model directory (default: params paths.model_dir)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
+    parser.add_argument("--use-best-params", action="store_true",
+                        help="apply params hpo.best_params_file (written by --hyperparameter-search); options below still win")
+    hpo = parser.add_argument_group("hyper-parameter search (pipeline.hpo)")
+    hpo.add_argument("--hyperparameter-search", action="store_true", help="run/continue the Optuna study instead of one training")
+    hpo.add_argument("--n-trials", type=int, default=None, help="finished trials the study should reach (default: params hpo.n_trials)")
+    hpo.add_argument("--storage", default=None, help="Optuna storage URL (default: params hpo.storage); postgresql+psycopg2://... for many workers")
+    hpo.add_argument("--study-name", default=None, help="default: params hpo.study_name")
+    hpo.add_argument("--worker-id", type=int, default=0, help="sampler seed offset, distinct per worker sharing a study")
     for group in groups:
         g = parser.add_argument_group(group.__name__)
         for f in dataclasses.fields(group):
@@ -88,6 +100,10 @@ def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentPa
 
 def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, TrainArgs)) -> dict:
     params = load_params(args.config)
+    if getattr(args, "use_best_params", False):
+        from pipeline.hpo import load_best_overrides
+
+        params = merged(params, load_best_overrides(params))
     overrides: dict = {}
     for group in groups:
         for f in dataclasses.fields(group):
@@ -99,6 +115,18 @@ def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, Trai
             else:
                 overrides.setdefault(f.metadata["section"], {})[f.metadata["key"]] = value
     return merged(params, overrides)
+
+
+def prepare_data(params: dict, config: str) -> None:
+    """The seed's --prepare-data: generate the raw file if there is none, then ingest/split/augment."""
+    from pipeline.prepare import prepare
+
+    raw = resolve_path(params["paths"]["raw_data"])
+    if not raw.is_file():
+        logging.getLogger(__name__).info("No %s: generating the default sample data first", raw)
+        generator = Path(__file__).with_name("generate_sample_data.py")
+        subprocess.run([sys.executable, str(generator), "--params", config, "--output", str(raw)], check=True)
+    prepare(params)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -115,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             print("error: --prepare-data under torchrun: run `make data` first, then torchrun", file=sys.stderr)
             return 2
-        from pipeline.prepare import prepare
-
-        prepare(params)
+        prepare_data(params, args.config)
+    if args.hyperparameter_search:
+        return run_hpo(params, args)
 
     from pipeline.train import run_training
 
@@ -133,6 +161,25 @@ def main(argv: list[str] | None = None) -> int:
         summary = {k: v for k, v in result.items() if k != "history"}
         print(json.dumps(summary, indent=2))
     return 0
+
+
+def run_hpo(params: dict, args: argparse.Namespace) -> int:
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        print("error: --hyperparameter-search runs one process per worker, not under torchrun", file=sys.stderr)
+        return 2
+    from pipeline.hpo import run_study
+
+    try:
+        summary = run_study(params, n_trials=args.n_trials, storage=args.storage, study_name=args.study_name,
+                            worker_id=args.worker_id, log_to_mlflow=not args.no_mlflow)
+    except KeyboardInterrupt:
+        print("interrupted: rerun the same command to continue the study", file=sys.stderr)
+        return 130
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, indent=2))
+    return 1 if "error" in summary else 0
 
 
 if __name__ == "__main__":

@@ -201,3 +201,24 @@ def test_real_training_study_prunes_a_trial_that_cannot_learn(hpo_params, tmp_pa
         t.intermediate_values for t in study.trials
     ]
     assert summary["pruned"] == 1 and summary["best_trial"] in (0, 1)
+
+
+def test_training_cli_searches_and_uses_best_params(hpo_params, tmp_path, monkeypatch):
+    from scripts import train_intent_classifier as cli
+
+    config = tmp_path / "params.yaml"
+    config.write_text(yaml.safe_dump(hpo_params))
+    best = Path(hpo_params["hpo"]["best_params_file"])
+    best.parent.mkdir(parents=True)
+    best.write_text(yaml.safe_dump({"overrides": {"model": {"pooling": "max", "dropout": 0.4}, "train": {"batch_size": 64}}}))
+    args = cli.build_parser().parse_args(["--config", str(config), "--use-best-params", "--dropout", "0.3"])
+    p = cli.params_from_args(args)
+    assert (p["model"]["pooling"], p["train"]["batch_size"]) == ("max", 64)
+    assert p["model"]["dropout"] == 0.3  # an explicit option beats the best-params file
+
+    calls = []
+    monkeypatch.setattr(hpo, "run_study", lambda params, **kw: calls.append(kw) or {"complete": 3})
+    assert cli.main(["--config", str(config), "--hyperparameter-search", "--n-trials", "3", "--no-mlflow"]) == 0
+    assert calls == [{"n_trials": 3, "storage": None, "study_name": None, "worker_id": 0, "log_to_mlflow": False}]
+    best.unlink()
+    assert cli.main(["--config", str(config), "--use-best-params"]) == 2

@@ -96,6 +96,43 @@ evaluate: install ## Evaluate a model: metrics, calibration, plots, report in pa
 	$(PYTHON) scripts/evaluate_model.py --config $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
 
 ##@ Serving
+# `make serve` chains what it needs through file targets, so a rerun only starts the server:
+# weights (data + train on a fresh machine) -> archive -> TorchServe.
+MODEL_WEIGHTS ?= models/intent_classifier/model.safetensors
+MAR_NAME ?= intent_classifier
+MAR := model_store/$(MAR_NAME).mar
+VERSION ?=
+ONNX ?=
+BENCH_ARGS ?=
+.PHONY: archive serve stop token redis bench
+archive: install ## Build model_store/intent_classifier.mar from the MLflow champion (or MODEL=dir VERSION=x [MAR_NAME=..] [ONNX=1])
+	$(PYTHON) scripts/archive_model.py --config $(PARAMS) $(if $(MODEL),--model $(MODEL) --version $(VERSION)) \
+		$(if $(filter-out intent_classifier,$(MAR_NAME)),--mar-name $(MAR_NAME)) $(if $(ONNX),--onnx)
+
+$(MODEL_WEIGHTS): | $(VENV)/.installed
+	$(MAKE) data
+	$(MAKE) train
+
+model_store/intent_classifier.mar: $(MODEL_WEIGHTS) handlers/intent_handler.py model_src/intent_classifier_model.py \
+		serve_config/model-config.yaml pipeline/features.py $(PARAMS) | $(VENV)/.installed
+	$(PYTHON) scripts/archive_model.py --config $(PARAMS)
+
+serve: install model_store/intent_classifier.mar ## Start TorchServe + Redis on 127.0.0.1 (fresh machine: data, train, archive first) and wait until the model answers
+	$(PYTHON) scripts/serve.py --config $(PARAMS) redis --optional
+	$(PYTHON) scripts/serve.py --config $(PARAMS) start
+
+stop: ## Stop TorchServe and the Redis cache started by make serve/redis
+	$(PYTHON) scripts/serve.py --config $(PARAMS) stop
+
+token: ## Print the TorchServe tokens and ready curl lines (eval "$(make -s token)" exports them)
+	@$(PYTHON) scripts/serve.py --config $(PARAMS) token
+
+redis: install ## Start redis-server on 127.0.0.1 (port of serve.redis_url) for the result cache
+	$(PYTHON) scripts/serve.py --config $(PARAMS) redis
+
+bench: install model_store/intent_classifier.mar ## Benchmark the served model (latency, throughput vs raw forward and a naive handler) -> bench/results.json
+	$(PYTHON) scripts/benchmark.py --config $(PARAMS) $(BENCH_ARGS)
+
 
 ##@ Operations
 

@@ -20,7 +20,7 @@ from pipeline.config import load_params, resolve_path
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", type=Path, help="model directory (default: MLflow alias champion)")
+    parser.add_argument("--model", help="model directory or models:/intent_classifier/<v> (default: alias champion)")
     parser.add_argument("--version", help="archive version (required with --model)")
     parser.add_argument("--mar-name", help="output file name without .mar (default: serve.model_name)")
     parser.add_argument("--model-store", type=Path, help="output directory (default: paths.model_store)")
@@ -36,8 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     params = load_params(args.config)
     try:
-        if args.model:
-            version, model_dir, source = args.version, args.model, str(args.model)
+        if args.model and args.model.startswith("models:/"):
+            from pipeline.registry import resolve_model_path
+
+            version, model_dir, source = args.version, resolve_model_path(args.model, params), args.model
+        elif args.model:
+            version, model_dir, source = args.version, Path(args.model), args.model
         else:
             version, model_dir, source = champion_or_local(params)
         request = ArchiveRequest(

@@ -1,0 +1,214 @@
+"""A real TorchServe (token auth on, free loopback ports) serving .mar files built from a tiny model,
+with a real redis-server: the inference, explanation, management and metrics APIs as users call them.
+
+One server for the module (startup costs seconds); the tests run in file order and the versions
+test restarts it. The fixture stops TorchServe and Redis whatever happens and prints the log
+tail when a test failed.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+import requests
+
+from pipeline.archive import ArchiveRequest, build_archive
+from pipeline.services import free_port, wait_until
+from pipeline.services.redis import RedisServer
+from pipeline.services.torchserve import TorchServe
+from tests.serving_helpers import build_tiny_model_dir
+
+pytestmark = pytest.mark.integration
+
+MODEL = "intent_classifier"
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory, tiny_encoder_dir, params):
+    """model_store with intent_classifier.mar (1.0) and intent_classifier_v2.mar (2.0)."""
+    root = tmp_path_factory.mktemp("serving")
+    store = root / "model_store"
+    for seed, version, mar_name in ((0, "1.0", MODEL), (1, "2.0", f"{MODEL}_v2")):
+        model_dir = build_tiny_model_dir(tiny_encoder_dir, root / f"model_{seed}", params, seed=seed, temperature=1.5)
+        build_archive(ArchiveRequest(model_dir=model_dir, version=version, mar_name=mar_name, model_store=store), params)
+    return store
+
+
+@pytest.fixture(scope="module")
+def redis_server(tmp_path_factory):
+    server = RedisServer(port=free_port(), run_dir=tmp_path_factory.mktemp("redis")).start()
+    yield server
+    server.stop()
+
+
+def assign_free_ports(ts: TorchServe) -> None:
+    ts.inference_port, ts.management_port, ts.metrics_port = free_port(), free_port(), free_port()
+    ts.grpc_ports = (free_port(), free_port())
+
+
+@pytest.fixture(scope="module")
+def server(store, redis_server, tmp_path_factory, request):
+    run_dir = tmp_path_factory.mktemp("ts_run")
+    ts = TorchServe(
+        model_store=store,
+        run_dir=run_dir,
+        models={MODEL: f"{MODEL}.mar"},
+        env={
+            "INTENT_REDIS_URL": redis_server.url,
+            "BETTERPROMPTS_PREDICTION_LOG": str(run_dir / "prediction_logs" / "predictions-{pid}.jsonl"),
+        },
+    )
+    assign_free_ports(ts)
+    ts.start(timeout=180)
+    failed_before = request.session.testsfailed
+    try:
+        yield ts
+    finally:
+        if request.session.testsfailed > failed_before:
+            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
+        ts.stop()
+
+
+def predict(ts: TorchServe, body, *, version: str | None = None, explain: bool = False, content_type="application/json", token=True):
+    path = f"{'explanations' if explain else 'predictions'}/{MODEL}" + (f"/{version}" if version else "")
+    data = json.dumps(body) if not isinstance(body, str | bytes) else body
+    headers = {"Content-Type": content_type, **(ts.headers() if token else {})}
+    return requests.post(ts.inference_url(path), data=data, headers=headers, timeout=60)
+
+
+def test_single_prediction(server, params):
+    response = predict(server, {"text": "Write a Python function that reverses a linked list"})
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert out["intent"] in params["intents"]
+    assert set(out) >= {"intent", "confidence", "complexity", "top_intents", "all_intents",
+                        "suggested_techniques", "model_version", "cached"}
+    assert out["model_version"] == "1.0"
+    assert out["suggested_techniques"] == params["techniques"][out["intent"]][out["complexity"]["level"]]
+    raw = predict(server, "Write a Python function that reverses a linked list", content_type="text/plain")
+    assert raw.status_code == 200 and raw.json()["intent"] == out["intent"]
+
+
+def test_token_is_required(server):
+    assert predict(server, {"text": "hello"}, token=False).status_code in (400, 401)
+    response = requests.get(server.management_url("models"), headers={"Authorization": "Bearer wrong"}, timeout=10)
+    assert response.status_code in (400, 401)
+
+
+def test_batch_request_answers_a_list(server, tiny_rows):
+    texts = [r["text"] for r in tiny_rows[:12]]
+    response = predict(server, {"texts": texts})
+    assert response.status_code == 200, response.text
+    out = response.json()
+    assert len(out) == len(texts) and all("intent" in item for item in out)
+    assert predict(server, {"texts": ["x"] * 101}).status_code == 400
+
+
+def test_mixed_bad_rows_in_one_batch(server):
+    """Concurrent requests share TorchServe batches; each gets its own status, never a 503."""
+    bodies = [
+        ({"text": "how do I fix a leaking tap"}, 200),
+        ('{"text": "unterminated', 400),
+        ({"text": "   "}, 400),
+        ({"text": "x" * 5001}, 400),
+        ({"texts": ["plan my week", 42]}, 200),
+        (b"\xff\xfe not utf-8", 400),
+        ({"text": 12}, 400),
+        ({"text": "translate hello into French"}, 200),
+    ] * 2
+    with ThreadPoolExecutor(max_workers=len(bodies)) as pool:
+        responses = list(pool.map(lambda b: predict(server, b[0]), bodies))
+    assert [r.status_code for r in responses] == [code for _, code in bodies]
+    listed = responses[4].json()
+    assert "intent" in listed[0] and listed[1]["code"] == 400 and listed[1]["index"] == 1
+    assert "not valid JSON" in responses[1].json()["error"]
+
+
+def test_explanations_route_per_row(server, params):
+    text = "Summarize this article about climate policy in three bullet points"
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        explained, predicted, targeted = pool.map(
+            lambda args: predict(server, args[0], explain=args[1]),
+            [({"text": text, "n_steps": 8}, True), ({"text": text}, False),
+             ({"text": text, "target_intent": params["intents"][5], "n_steps": 8}, True)],
+        )
+    assert explained.status_code == 200, explained.text
+    words = explained.json()["explanation"]["words"]
+    assert [w["word"] for w in words] == text.split()
+    assert "explanation" not in predicted.json()
+    assert targeted.json()["explanation"]["target_intent"] == params["intents"][5]
+    too_many = predict(server, {"text": text, "n_steps": params["serve"]["explain_max_n_steps"] + 1}, explain=True)
+    assert too_many.status_code == 400
+
+
+def test_redis_cache_up_and_down(server, redis_server):
+    text = {"text": "What is the boiling point of water at high altitude?"}
+    first, second = predict(server, text).json(), predict(server, text).json()
+    assert (first["cached"], second["cached"]) == (False, True)
+    redis_server.stop()
+    try:
+        for _ in range(3):
+            response = predict(server, {"text": "What is the boiling point of water on Mars?"})
+            assert response.status_code == 200 and response.json()["cached"] is False
+    finally:
+        redis_server.start()
+
+    def cached_again() -> bool:  # the handler retries Redis after its back-off
+        predict(server, {"text": "cache me again"})
+        return predict(server, {"text": "cache me again"}).json()["cached"]
+
+    wait_until(cached_again, timeout=20, interval=1, what="the cache to resume after Redis restarted")
+
+
+def test_metrics_scrape_shows_handler_metrics(server):
+    text = requests.get(server.metrics_url(), timeout=10).text
+    for name in ("intent_cache_hits", "intent_cache_misses", "intent_cache_unavailable", "intent_rows_rejected",
+                 "intent_predictions", "intent_confidence_bucket", "ts_inference_requests_total"):
+        assert name in text, name
+    assert 'ModelVersion="1.0"' in text
+
+
+def test_second_version_set_default_restart_unregister(server):
+    response = server.manage("POST", "models", params={
+        "url": f"{MODEL}_v2.mar", "initial_workers": 1, "synchronous": "true",
+        "batch_size": 8, "max_batch_delay": 50})
+    assert response.status_code == 200, response.text
+    assert predict(server, {"text": "hello"}, version="2.0").json()["model_version"] == "2.0"
+    assert server.default_version(MODEL) == "1.0"
+    assert {d["modelVersion"] for d in server.describe(MODEL)} == {"1.0", "2.0"}
+
+    assert server.set_default(MODEL, "2.0").status_code == 200
+    assert predict(server, {"text": "hello"}).json()["model_version"] == "2.0"
+
+    server.stop()
+    assign_free_ports(server)  # never race a port in TIME_WAIT
+    server.start(timeout=180)
+    assert server.default_version(MODEL) == "2.0"
+    assert predict(server, {"text": "hello"}).json()["model_version"] == "2.0"
+    assert predict(server, {"text": "hello"}, version="1.0").json()["model_version"] == "1.0"
+
+    assert server.set_default(MODEL, "1.0").status_code == 200
+    assert server.unregister(MODEL, "2.0").status_code == 200
+    assert predict(server, {"text": "hello"}, version="2.0").status_code == 404
+    assert predict(server, {"text": "hello"}).json()["model_version"] == "1.0"
+
+
+def test_registration_outside_the_model_store_is_refused(server):
+    for url in ("https://example.com/intent_classifier.mar", "file:///etc/intent_classifier.mar"):
+        response = server.manage("POST", "models", params={"url": url})
+        assert response.status_code in (400, 403, 404), response.text
+        assert "allowed" in response.text
+
+
+def test_prediction_log_written_by_the_worker(server):
+    logs = list((server.run_dir / "prediction_logs").glob("predictions-*.jsonl"))
+    deadline = time.monotonic() + 10
+    while not any(f.stat().st_size for f in logs) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        logs = list((server.run_dir / "prediction_logs").glob("predictions-*.jsonl"))
+    record = json.loads(next(f for f in logs if f.stat().st_size).read_text().splitlines()[0])
+    assert {"model_version", "text_hash", "intent", "confidence"} <= set(record)
+    assert "text" not in record  # privacy default: hash only

@@ -79,8 +79,8 @@ NPROC ?= 2
 MLFLOW_UI_PORT ?= 5001
 TRAIN_ARGS ?=
 .PHONY: train train-ddp mlflow-ui
-train: install ## Prepare data and train the intent classifier (params.yaml; TRAIN_ARGS="--epochs 1" to override)
-	$(PYTHON) scripts/train_intent_classifier.py --prepare-data --config $(PARAMS) $(TRAIN_ARGS)
+train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides)
+	$(PYTHON) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)
 
 train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
 	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)

@@ -52,12 +52,14 @@ from typing import Any
 from pipeline import prompt_banks as banks
 from pipeline.config import load_params
 
-_SLOT = re.compile(r"\{(\w+|\+)\}")
+_SLOT = re.compile(r"\{([a-z_][a-z0-9_]*|\+)\}")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 _MAX_DEPTH = 6
 _MAX_REDRAWS = 25
 # How many follow-up constraints a prompt gets: 0 (50 %), 1, 2, 3.
 _CONSTRAINT_WEIGHTS = [0.5, 0.25, 0.15, 0.1]
+# Share of non-cross rows written entirely in another language (labelled by what they ask for).
+_FOREIGN_SHARE = 0.05
 
 
 @dataclass
@@ -149,10 +151,12 @@ class PromptGenerator:
 
     def sample(self, intent: str, cross_intent: bool = False) -> dict[str, str]:
         rng = self.rng
-        bank = banks.CROSS_TEMPLATES if cross_intent else banks.TEMPLATES
+        foreign = not cross_intent and intent in banks.FOREIGN_TEMPLATES and rng.random() < _FOREIGN_SHARE
+        bank = banks.CROSS_TEMPLATES if cross_intent else banks.FOREIGN_TEMPLATES if foreign else banks.TEMPLATES
         draft = _Draft()
         body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
-        body = self._frame(intent, body, draft)
+        if not foreign:  # English framing on a Spanish prompt would be a different phenomenon
+            body = self._frame(intent, body, draft)
         body = self._noise(body)
         text = _PLACEHOLDER.sub(lambda m: draft.contexts[int(m.group(1))], body).strip()
         return {"text": text, "intent": intent, "complexity": self._level(body, draft)}

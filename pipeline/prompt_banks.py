@@ -806,6 +806,213 @@ PS_TEMPLATES = [
 PS_SLOTS["problem_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["problem_stmt"]]
 PS_SLOTS["conflict_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["conflict_stmt"]]
 
+
+# ====================================================================== longer, personal and non-English prompts
+# Real prompts often carry a paragraph of personal context, several questions at once, or are
+# written in another language; the label still follows the deliverable (a German poem request
+# is creative_writing, "hola, ¿qué tal?" is conversation, "traduce al inglés: ..." is translation).
+QA_SLOTS.update({
+    "qa_personal": ["My grandfather worked in {field} and I never really understood it.",
+                    "I'm reading a book about {event} and I'm confused.", "My kid asked me this at dinner and I had no idea.",
+                    "I'm a {role} and this keeps coming up at work.", "I got into an argument with my {relation} about this.",
+                    "I watched a documentary last night and now I'm curious.", "I'm a junior dev, I get the gist but not the details.",
+                    "I'm studying for an exam and my textbook is useless.", "Been wondering about this for ages.",
+                    "Someone at work mentioned this and I nodded along but had no clue."],
+    "qa_question": ["Why {why_clause}?", "How does {mechanism} work?", "What caused {event}?", "What actually is {concept}?",
+                    "Who {who_q}?", "What happens if {happens}?", "How is {made} made?", "Why was {event} such a big deal?",
+                    "What's the difference between {pair}?", "How does {affect}?"],
+    "qa_followup": ["Also, why does it matter?", "And is it still relevant today?", "Also what's the history behind it?",
+                    "And what do most people get wrong about it?", "Also, is there a simple way to remember it?",
+                    "and how did people figure that out?", "Also what does {abbr} stand for while we're at it?"],
+})
+QA_SLOTS["qa_question2"] = QA_SLOTS["qa_question"]
+QA_TEMPLATES += [
+    "{qa_personal} {qa_question}", "{qa_personal} {qa_question} {qa_followup}{+}", "{qa_question} {qa_question2}{+}",
+    "{qa_personal} {qa_question} {qa_question2} {qa_followup}{+}{+}", "Walk me through how {mechanism} works step by step.",
+    "Explain how {mechanism} works step by step. I understand the basics but not the details.{+}",
+    "I understand {concept} in theory but not why it matters in practice. Can you explain?",
+    "no code please, just explain what {concept} is", "conceptually, what is {concept}? I don't need an implementation",
+    "What does it mean when an API is idempotent?", "what is the difference between {pair}, in simple words",
+    "how come {why_clause}", "is {concept} a good or a bad thing, and why?", "so what exactly is {concept}??",
+]
+
+CW_SLOTS.update({
+    "cw_piece": ["best man speech", "toast", "poem", "short speech", "card message", "limerick", "maid of honour speech",
+                 "retirement speech", "song", "rhyming invitation", "eulogy"],
+    "cw_detail": ["We met playing {chat_topic_cw} at uni.", "She's terrified of geese.", "He once locked himself out of his own party.",
+                  "They've been married for {num_small} years.", "Her favourite thing in the world is her garden.",
+                  "He's a huge fan of {team}.", "We used to ride bikes to the lake every summer.", "She's moving to {city} next week.",
+                  "He's retiring after {num_small} years as a {role}.", "Inside joke: the burnt lasagne.", "She hates being the centre of attention.",
+                  "He proposed on a rainy ferry.", "They adopted three rescue dogs."],
+    "rpg_thing": ["villain", "tavern keeper NPC", "cursed artifact", "rival adventuring party", "port city", "religion",
+                  "magic system", "heist plot", "monster", "royal family", "secret society", "side quest"],
+    "rpg_game": ["D&D campaign", "Pathfinder game", "tabletop one-shot", "fantasy novel", "video game", "homebrew RPG"],
+    "rpg_detail": ["The party is level {num_small}.", "The setting is a coastal trading city.", "I want someone morally grey.",
+                   "It should fit a dark, gritty tone.", "My players love puzzles.", "Keep it lighthearted.",
+                   "It's set in a frozen northern kingdom.", "Give it a hook the players can't ignore."],
+    "name_for": ["my bakery", "a fantasy kingdom", "my new puppy", "a podcast about history", "our pub quiz team",
+                 "a sci-fi spaceship", "my Etsy shop", "a board game about trains", "my band"],
+    "team": ["Liverpool", "the Yankees", "the All Blacks", "Real Madrid", "the Lakers", "his local darts team"],
+    "chat_topic_cw": ["rugby", "chess", "in a band", "ultimate frisbee", "video games", "in the orchestra"],
+    "num_small": ["2", "3", "5", "7", "10", "12", "25", "30"],
+})
+CW_SLOTS["cw_detail2"] = CW_SLOTS["cw_detail"]
+CW_TEMPLATES += [
+    "I need a {cw_piece} for {occasion}. {cw_detail} {cw_detail2}{+}", "{cw_piece} for {occasion}, {cw_detail} keep it funny but kind",
+    "Help me write a {cw_piece} for {occasion}. Some stuff about them: {cw_detail} {cw_detail2} {c_creative}{+}",
+    "Create a {rpg_thing} for my {rpg_game}. {rpg_detail}", "Design a {rpg_thing} for my {rpg_game}. {rpg_detail} {rpg_detail2}{+}",
+    "Come up with {num_small} names for {name_for}.", "name ideas for {name_for}?", "Invent a {rpg_thing} and describe it.",
+    "Write a poem for my friend who is moving away. {cw_detail} {cw_detail2}{+}",
+    "my {relation} loves {chat_topic_cw2}, can you write a short funny poem about that for their birthday",
+]
+CW_SLOTS["rpg_detail2"] = CW_SLOTS["rpg_detail"]
+CW_SLOTS["chat_topic_cw2"] = ["gardening", "cats", "fishing", "bad puns", "crosswords", "karaoke", "baking", "cycling"]
+
+CODE_SLOTS["regex_sample"] = [r"^\d{3}-\d{4}$", r"[A-Z][a-z]+\s\d+", r"^[\w.]+@[\w]+\.com$", r"(\d{1,2})/(\d{1,2})/(\d{4})",
+                              r"https?://\S+", r"^#[0-9a-fA-F]{6}$"]
+CODE_TEMPLATES += [
+    "Explain this regex and rewrite it so it also accepts uppercase: {regex_sample}{+}", "what's wrong with this query?\n{ctx_code}",
+    "this works but it's slow, can you optimise it?\n{ctx_code}", "{ctx_code}\n\nconvert to {plang2}",
+    "{ctx_code}\ncan you add error handling to this", "I'm a {role} with zero coding experience. I need a script that {code_task_3p}.",
+    "Automate this for me with a {plang} script: every morning {automation}.", "write me a quick {plang} snippet to {code_task}, nothing fancy",
+]
+CODE_SLOTS["automation"] = ["download yesterday's sales report and email it to me", "rename the new photos in my Downloads folder",
+                            "check if my website is up and text me if it isn't", "copy new invoices to a backup drive"]
+
+DA_SLOTS.update({
+    "tracker": ["daily steps", "weekly grocery spend", "sleep hours", "monthly electricity use in kWh", "running pace per km",
+                "commute times in minutes", "monthly Etsy sales", "daily screen time", "blood sugar readings", "weekly study hours"],
+    "unit": ["days", "weeks", "months"],
+    "da_feel": ["i feel like my weekends are weird", "is something off?", "am I improving?", "it feels like it's getting worse",
+                "is this normal?", "what stands out?", ""],
+    "var_pair": ["hours studied and exam score", "ad spend and sales", "temperature and ice cream sales", "sleep and mood",
+                 "price and rating", "age and income", "screen time and grades", "team size and delivery speed"],
+    "sample": ["my class of {num_small}0", "{num_small}0 customers", "our {num_small} stores", "last year's data", "a small pilot"],
+    "confound": ["the mix of products changed", "we changed how we count users in March", "there was a holiday in the middle",
+                 "the sample got smaller", "prices went up at the same time"],
+})
+DA_TEMPLATES += [
+    "my {tracker} for the last {num_small} {unit}: {ctx_numbers}. any pattern? {da_feel}",
+    "r = 0.{digit}{digit2} between {var_pair} for {sample}, is that a meaningful correlation?",
+    "my {tracker} went {ctx_numbers} over the last few {unit}, but {confound}. Is it actually changing or is it noise?{+}",
+    "In my survey {digit}{digit2}% said yes out of {num_small}00 people. Is that different enough from last year's {digit2}{digit}%?",
+    "group A mean {digit}{digit2}, group B mean {digit2}{digit}, sd about {digit}, n = {num_small}0 each. significant?",
+    "Can you look at my {tracker} and tell me if there's a trend? {ctx_numbers}", "{tracker}: {ctx_numbers}\nwhat's the average and is it going up?",
+    "{ctx_metrics}\n\nhow should I read these numbers?", "here's the data\n{ctx_table}\nwhich one is the outlier and why might that be?{+}",
+]
+DA_SLOTS["digit2"] = [str(i) for i in range(10)]
+
+RS_SLOTS["argument_intro"] = ["my friend says", "my uncle keeps saying", "a guy on reddit claims", "my teacher argued",
+                              "my coworker insists", "an ad says", "my dad always says"]
+RS_TEMPLATES += [
+    "{argument_intro} '{ctx_argument}' what fallacy is that and why is it wrong", "{argument_intro} \"{ctx_argument}\" is that actually logical?",
+    "{word_problem} I keep getting confused, can you go through it slowly?", "homework: {word_problem}",
+    "{word_problem} (no calculator)", "ok brain teaser for you. {riddle} dont just tell me the answer, give me a hint first",
+]
+
+SM_TEMPLATES += [
+    "tl;dr pls\n\n{ctx_story}", "summarize this for me, it's my friend's really long message:\n{ctx_story}",
+    "Summarize this podcast transcript:\n{ctx_transcript}", "What are the main points of this interview?\n{ctx_transcript}",
+    "Summarize this contract clause in plain English:\n{ctx_legal}", "Summarize my dad's discharge notes so the family can read them:\n{ctx_medical}",
+    "Give me the key points of this lecture transcript:\n{ctx_transcript}", "can you make this shorter, same meaning:\n{ctx_story}",
+    "I have to brief my team. Summarize this into 3 bullets:\n{ctx_legal}", "{ctx_transcript}\n\nsummary?",
+    "Summarize this thread and tell me what I need to do:{+}\n{ctx_chat}", "what's the short version of this:\n{ctx_story}",
+]
+
+TR_SLOTS["tr_purpose"] = ["subtitle lines", "these menu items", "these UI labels", "these product bullet points", "my slides",
+                          "these survey questions", "these signs for our shop"]
+TR_TEMPLATES += [
+    "{tr_purpose} need to go into {tlang}, {c_trans}\n{ctx_lines}", "Translate the following dialogue into {tlang}:\n{ctx_lines}",
+    "Translate this contract clause into {tlang}: {ctx_legal}", "Translate these discharge notes for my mother, who reads only {tlang}:\n{ctx_medical}",
+    "Translate this message to my landlord into {tlang}: {ctx_english}", "How would I write this in {tlang}? {ctx_english}",
+    "can you make this sound natural in {tlang}, not like google translate: {ctx_english}",
+    "{ctx_foreign}\n\nwhat does this say", "Translate into English and keep the tone: {ctx_foreign}",
+]
+
+TP_SLOTS["tp_context"] = ["I just got accepted into a bootcamp starting in {month} and I work full time.",
+                          "We're a team of {hours} launching a product in {weeks} weeks.", "I have {weeks} weeks until my exam and I'm way behind.",
+                          "My parents are visiting for {days} days and I want to show them around {city}.",
+                          "I'm moving to {city} in {month} for a new job.", "Our nonprofit has {money} and one volunteer coordinator.",
+                          "I'm turning 40 and I want to finally get fit.", "I'm a {role} and I want to change careers within a year."]
+TP_SLOTS["tp_ask"] = ["Can you make me a weekly schedule so I don't burn out?", "What should the plan look like, week by week?",
+                      "Give me a day-by-day itinerary.", "Break it into milestones with dates.", "What are the steps, in order?",
+                      "Can you draft a checklist for the whole thing?", "Help me lay out a realistic timeline."]
+TP_TEMPLATES += [
+    "{tp_context} {tp_ask}", "{tp_context} {tp_ask} {c_plan}{+}", "{tp_ask} {tp_context}",
+    "so {tp_context_lc} {tp_ask}", "plan pls: {tp_context}",
+]
+TP_SLOTS["tp_context_lc"] = [s[0].lower() + s[1:] for s in TP_SLOTS["tp_context"]]
+
+PS_SLOTS["ps_worry"] = ["my tire pressure light is on, can I still drive to work?", "the breaker trips every time I use the microwave, is that dangerous?",
+                        "there's a faint gas smell near the stove, what should I do?", "my phone got wet and now the screen flickers, should I turn it off?",
+                        "my dog ate a bit of chocolate, do I need to go to the vet?", "I found a crack in my windshield, do I need to replace it right away?",
+                        "water is dripping from the ceiling under the bathroom, what do I do first?", "my laptop fan is super loud all the time, should I be worried?",
+                        "my check engine light came on, is it ok to keep driving?", "the basement flooded a bit overnight, what now?",
+                        "my boiler is making a banging noise, should I switch it off?", "the ATM kept my card, what do I do?"]
+PS_TEMPLATES += [
+    "{ps_worry}", "{problem_stmt}. Should I be worried?", "{problem_stmt}, is that normal or should I get it checked?",
+    "{ps_worry} {c_ps}", "ok so {went_wrong_lc} and {ps_worry}{+}", "Long story: {problem_stmt}. {tried_story} What do I do?{+}",
+]
+PS_SLOTS["went_wrong_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["went_wrong"]]
+PS_SLOTS["tried_story"] = ["I tried turning it off and on and it worked for a day.", "The manual says nothing useful.",
+                           "Customer support put me on hold for an hour.", "My friend looked at it and had no idea either."]
+
+CV_SLOTS["cv_share_long"] = ["I finally told my family I'm changing careers and they took it way better than I expected",
+                             "I spent the whole weekend in the garden and my hands hurt but I'm so happy",
+                             "my daughter said her first word today and it was 'dog' not 'mama' lol",
+                             "I've been learning to bake bread and today's loaf actually looked like bread"]
+CV_TEMPLATES += [
+    "{greeting}! {cv_share_long}{tail}", "{cv_share_long}. anyway how's your day going?{+}",
+    "no real question, {cv_share_long}{tail}", "what do you think about {chat_topic}? I'm curious about your take",
+]
+
+FOREIGN_TEMPLATES = {
+    "question_answering": ["¿Cómo funciona una hipoteca?", "¿Qué es la inflación y por qué sube?", "Qu'est-ce que la photosynthèse ?",
+                           "Comment fonctionne le système immunitaire ?", "Was ist der Unterschied zwischen Wetter und Klima?",
+                           "Wie funktioniert eine Wärmepumpe?", "Como funciona o sistema eleitoral no Brasil?", "Perché il mare è salato?",
+                           "Что такое инфляция простыми словами?", "光合作用是什么？", "なぜ空は青いのですか？", "Co to jest inflacja?",
+                           "Apa itu blockchain?", "Tại sao lá cây đổi màu vào mùa thu?", "Wer hat das Telefon erfunden?",
+                           "¿Quién escribió Cien años de soledad?"],
+    "creative_writing": ["Escribe un poema sobre el mar.", "Écris une petite histoire pour enfants sur un dragon timide.",
+                         "Schreib mir ein Gedicht über den Winter in Hamburg.", "Scrivi una canzone d'amore per mia moglie.",
+                         "Escreva uma história curta sobre um gato detetive.", "Напиши стихотворение о весне.", "写一首关于月亮的诗。",
+                         "猫についての短い物語を書いてください。", "Napisz wiersz o jesieni.", "Buatkan puisi tentang hujan.",
+                         "Écris un discours drôle pour le mariage de ma sœur.", "Erfinde eine Gutenachtgeschichte über einen mutigen Igel."],
+    "code_generation": ["Escribe una función en Python que invierta una cadena.", "Écris une requête SQL qui compte les commandes par mois.",
+                        "Schreibe ein Bash-Skript, das alle .log-Dateien löscht, die älter als 7 Tage sind.",
+                        "Como faço um loop em JavaScript que some os números de um array?",
+                        "Напиши функцию на Python для сортировки списка словарей по ключу.", "用Python写一个读取CSV文件的函数。",
+                        "Pythonでファイルを一行ずつ読むコードを書いて。", "Napisz funkcję w Javie, która sprawdza, czy liczba jest pierwsza."],
+    "data_analysis": ["Aquí están mis ventas por mes: {ctx_numbers}. ¿Qué tendencia ves?",
+                      "Voici les notes de ma classe : {ctx_numbers}. Quelle est la moyenne et y a-t-il des valeurs aberrantes ?",
+                      "Hier sind unsere Umsätze pro Quartal: {ctx_numbers}. Was fällt auf?", "Quale grafico devo usare per confrontare le vendite di 5 prodotti?",
+                      "这是我们每周的访问量：{ctx_numbers}。有什么趋势？", "Analise esta tabela e diga qual região vende menos:\n{ctx_table}"],
+    "reasoning": ["Si un tren sale a las 3 a 60 km/h y otro sale a las 4 a 90 km/h por la misma vía, ¿cuándo lo alcanza?",
+                  "Un escargot monte de 3 mètres le jour et redescend de 2 la nuit dans un puits de 10 mètres. Combien de jours lui faut-il ?",
+                  "Wenn alle Rosen Blumen sind und manche Blumen schnell welken, welken dann manche Rosen schnell?",
+                  "Quanti modi ci sono per far sedere 5 persone attorno a un tavolo rotondo?",
+                  "У отца три сына, и у каждого сына есть сестра. Сколько детей в семье?", "一个数加上它的一半等于27，这个数是多少？"],
+    "summarization": ["Resume este artículo en dos frases:\n{ctx_article}", "Fais-moi un résumé de ce mail :\n{ctx_email}",
+                      "Fasse diesen Text in drei Stichpunkten zusammen:\n{ctx_article}", "Resuma este texto para mim:\n{ctx_article}",
+                      "Кратко перескажи этот текст:\n{ctx_article}", "请总结一下这篇文章：\n{ctx_article}", "Streść ten artykuł w kilku zdaniach:\n{ctx_article}"],
+    "translation": ["traduce al inglés: {ctx_foreign}", "Traduis en anglais : {ctx_foreign}", "Übersetze bitte ins Englische: {ctx_foreign}",
+                    "¿Cómo se dice 'mariposa' en inglés?", "Comment dit-on « je suis fatigué » en anglais ?", "Wie sagt man 'Feierabend' auf Englisch?",
+                    "Traduza para o português: {ctx_english}", "Przetłumacz na angielski: {ctx_foreign}", "Переведи на английский: {ctx_foreign}",
+                    "请把这句话翻译成英文：{ctx_foreign}", "この文を英語に訳してください：{ctx_foreign}", "Traduci in italiano: {ctx_english}"],
+    "conversation": ["hola, ¿qué tal?", "coucou, ça va ?", "hallo, wie geht's dir heute?", "oi, tudo bem?", "ciao! come stai?",
+                     "привет, как дела?", "你好，最近怎么样？", "こんにちは、元気？", "cześć, co słychać?", "merci beaucoup, tu m'as bien aidé !",
+                     "gracias por todo, eres genial", "buenas noches, hablamos mañana", "estoy un poco aburrido, hablemos un rato",
+                     "hari ini capek banget, pengen ngobrol aja", "xin chào, bạn khỏe không?", "na, alles klar bei dir?"],
+    "task_planning": ["Hazme un plan de estudio de 4 semanas para aprender SQL.", "Organise-moi un itinéraire de 3 jours à Lisbonne.",
+                      "Erstelle mir einen Trainingsplan für einen Halbmarathon in 12 Wochen.", "Monte um cronograma de estudos para o ENEM.",
+                      "Pianifica un viaggio di una settimana in Sicilia.", "Составь план подготовки к экзамену по математике на месяц.",
+                      "帮我制定一个三个月的健身计划。", "Zrób mi plan przeprowadzki krok po kroku."],
+    "problem_solving": ["Mi lavadora no centrifuga, ¿qué puedo hacer?", "Mon wifi se coupe tout le temps le soir, que faire ?",
+                        "Mein Laptop wird sehr heiß und schaltet sich ab. Was kann ich tun?", "Meu carro não liga de manhã quando está frio, o que pode ser?",
+                        "Il mio coinquilino non pulisce mai, come posso affrontarlo?", "Мой телефон быстро разряжается, что делать?",
+                        "我的打印机一直显示离线，怎么办？", "Sąsiad codziennie hałasuje w nocy, co mogę zrobić?"],
+}
+
 # ====================================================================== cross-intent prompts
 # Rule: the other intent's word names the SUBJECT or the INPUT; the verb and the thing asked back
 # name the deliverable, and the label follows the deliverable.

@@ -583,6 +583,104 @@ def argument(rng: random.Random) -> str:
     return rng.choice(_ARGUMENTS)
 
 
+# ---------------------------------------------------------------- personal stories, transcripts, legal/medical text
+
+_STORY_OPENERS = [
+    "So I ({age}{sex}) have been living with my roommate for {y} years and things were fine until recently.",
+    "Long post, sorry. My {rel} and I have been together for {y} years.",
+    "I started a new job {y} months ago and I thought it was going well.",
+    "This happened at my cousin's wedding last weekend.",
+    "Some background: I run a small {shop} with {y} employees.",
+    "My neighbour and I have shared a driveway for {y} years without any problems.",
+]
+_STORY_MIDDLES = [
+    "Then {who} started inviting people over every night without asking anyone.",
+    "Last week I found out that {who} had been telling everyone I was the reason the project failed.",
+    "Nobody pays their share of the bills on time and I end up covering it.",
+    "When I brought it up, {who} said I was overreacting and walked out.",
+    "We had agreed to split everything fifty-fifty, but that stopped after a few months.",
+    "I tried leaving notes, then talking to them directly, and nothing changed.",
+    "On top of that, my car broke down and I had to borrow money from my parents.",
+    "Yesterday it escalated and there was a lot of shouting in front of the kids.",
+    "My friends are split: half say I should let it go, half say I should move out.",
+    "I haven't slept properly in a week and my work is starting to suffer.",
+]
+_STORY_ENDINGS = ["I don't know what to think anymore.", "Anyway, that's where things are now.",
+                  "Part of me feels guilty about all of it.", "So yeah. That's the situation.", ""]
+
+
+def personal_story(rng: random.Random) -> str:
+    """A forum-style personal narrative (60-150 words): a summarization input and a distractor."""
+    opener = rng.choice(_STORY_OPENERS).format(
+        age=rng.randint(19, 58), sex=rng.choice(["F", "M"]), y=rng.randint(2, 9),
+        rel=rng.choice(["husband", "wife", "boyfriend", "girlfriend", "partner"]),
+        shop=rng.choice(["bakery", "bike shop", "cleaning company", "design studio", "café"]))
+    middle = [s.format(who=rng.choice(_PEOPLE)) for s in rng.sample(_STORY_MIDDLES, rng.randint(3, 6))]
+    return " ".join([opener, *middle, rng.choice(_STORY_ENDINGS)]).strip()
+
+
+_TRANSCRIPT_LINES = [
+    "Welcome back to the show. Today we're talking about {topic}.", "So where did the idea come from?",
+    "Honestly it started as a side project, we never expected it to grow like this.",
+    "What was the hardest part in the first year?", "Cash flow, without a doubt. We almost ran out of money twice.",
+    "And how did you get through that?", "We cut everything non-essential and talked to our customers every week.",
+    "A lot of listeners ask about work-life balance.", "I'm still figuring that out, to be fair.",
+    "What advice would you give someone starting today?", "Start smaller than you think and ship something early.",
+    "Okay, so last lecture we covered {topic}; today we'll look at the exceptions.",
+    "The key point to remember for the exam is the difference between the two models.",
+]
+_TOPICS = ["remote work", "the housing market", "sleep science", "starting a food business", "electric cars",
+           "the history of jazz", "personal finance", "climate adaptation", "learning languages as an adult"]
+
+
+def transcript(rng: random.Random) -> str:
+    a, b = rng.sample(_PEOPLE, 2)
+    topic = rng.choice(_TOPICS)
+    k = rng.randint(4, 9)
+    start = rng.randint(0, len(_TRANSCRIPT_LINES) - k)
+    lines = _TRANSCRIPT_LINES[start:start + k]
+    return "\n".join(f"{a if i % 2 == 0 else b}: {line.format(topic=topic)}" for i, line in enumerate(lines))
+
+
+_LEGAL = [
+    "The Tenant shall not sublet the Premises or any part thereof without the prior written consent of the Landlord.",
+    "Either party may terminate this Agreement upon thirty (30) days' written notice to the other party.",
+    "The Contractor shall indemnify and hold harmless the Client against all claims arising from the Contractor's negligence.",
+    "All intellectual property created in the course of the engagement shall vest in the Company.",
+    "The Employee agrees not to solicit any clients of the Employer for a period of twelve (12) months after termination.",
+    "Payment is due within fourteen (14) days of the invoice date; late payments accrue interest at 1.5% per month.",
+    "This Agreement shall be governed by and construed in accordance with the laws of the State of New York.",
+    "The security deposit shall be returned within thirty days of the end of the tenancy, less any lawful deductions.",
+]
+_MEDICAL = [
+    "Patient is a {age}-year-old presenting with intermittent chest pain for three days.",
+    "ECG showed normal sinus rhythm; troponin negative x2.", "History of hypertension, controlled on amlodipine 5 mg daily.",
+    "Advised to reduce salt intake and follow up with GP in two weeks.", "Discharged in stable condition.",
+    "MRI of the left knee shows a partial tear of the medial meniscus without ligament injury.",
+    "Recommend physiotherapy twice weekly for six weeks before considering arthroscopy.",
+    "Blood results: HbA1c 7.9%, LDL 3.8 mmol/L, eGFR 72.", "Start metformin 500 mg twice daily with meals.",
+]
+
+
+def legal_text(rng: random.Random) -> str:
+    return " ".join(rng.sample(_LEGAL, rng.randint(2, 5)))
+
+
+def medical_note(rng: random.Random) -> str:
+    return " ".join(s.format(age=rng.randint(25, 85)) for s in rng.sample(_MEDICAL, rng.randint(3, 6)))
+
+
+_SUBTITLE_LINES = ["Dude, you did not just say that.", "Whatever, I'm out.", "Wait, where are you going?",
+                   "I told you this would happen!", "Can we talk about this later?", "No way. No way!",
+                   "That's the worst idea I've ever heard.", "Fine. But you're paying.", "Shh, someone's coming.",
+                   "I didn't sign up for this.", "Are you kidding me right now?", "Okay, okay, I'm sorry."]
+
+
+def numbered_lines(rng: random.Random) -> str:
+    lines = rng.sample(_SUBTITLE_LINES + _ENGLISH_SENTENCES, rng.randint(3, 7))
+    return "\n".join(f"{i + 1}. {line}" for i, line in enumerate(lines))
+
+
 # Public registry: slot name -> generator (used by pipeline.prompt_banks under ctx_* names).
 CONTEXT_GENERATORS = {
     "ctx_code": code_snippet,
@@ -600,4 +698,9 @@ CONTEXT_GENERATORS = {
     "ctx_foreign": foreign_text,
     "ctx_english": english_text,
     "ctx_argument": argument,
+    "ctx_story": personal_story,
+    "ctx_transcript": transcript,
+    "ctx_legal": legal_text,
+    "ctx_medical": medical_note,
+    "ctx_lines": numbered_lines,
 }

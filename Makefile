@@ -79,8 +79,8 @@ NPROC ?= 2
 MLFLOW_UI_PORT ?= 5001
 TRAIN_ARGS ?=
 .PHONY: train train-ddp mlflow-ui
-train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides)
-	$(PYTHON) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)
+train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides; BEST=1: HPO's best params)
+	$(PYTHON) scripts/train_intent_classifier.py --config $(PARAMS) $(if $(BEST),--use-best-params) $(TRAIN_ARGS)
 
 train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
 	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)
@@ -94,6 +94,23 @@ EVAL_ARGS ?= --realistic --live-examples
 .PHONY: evaluate
 evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
 	$(PYTHON) scripts/evaluate_model.py --config $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+
+# HPO + registry: N_TRIALS = the study's target of finished trials (a rerun continues the study);
+# STORAGE=postgresql+psycopg2://... lets several `make hpo` workers share one study.
+N_TRIALS ?=
+STORAGE ?=
+RUN_ID ?=
+DRY_RUN ?=
+.PHONY: hpo register promote
+hpo: data ## Optuna search (params hpo) -> hpo_results/best_params.yaml; then `make train BEST=1` (N_TRIALS=n, STORAGE=url)
+	$(PYTHON) scripts/train_intent_classifier.py --hyperparameter-search --config $(PARAMS) \
+		$(if $(N_TRIALS),--n-trials $(N_TRIALS)) $(if $(STORAGE),--storage $(STORAGE))
+
+register: install ## Register MODEL=dir (default paths.model_dir) or RUN_ID=id as a new registry version, then run the promotion gate
+	$(PYTHON) scripts/register_model.py --config $(PARAMS) register $(if $(RUN_ID),--run-id $(RUN_ID),$(if $(MODEL),--model-dir $(MODEL)))
+
+promote: install ## Promotion gate: VERSION (default @challenger) vs @champion on the frozen test split; champion moves if it wins (DRY_RUN=1)
+	$(PYTHON) scripts/register_model.py --config $(PARAMS) promote $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
 ##@ Serving
 # `make serve` chains what it needs through file targets, so a rerun only starts the server:
@@ -135,6 +152,10 @@ bench: install model_store/intent_classifier.mar ## Benchmark the served model (
 
 
 ##@ Operations
+MLFLOW_PORT ?=
+.PHONY: mlflow-server
+mlflow-server: install ## MLflow tracking + registry server on 127.0.0.1 (params registry.server; one worker, Host checks; Ctrl-C stops)
+	$(PYTHON) scripts/mlflow_server.py --config $(PARAMS) $(if $(MLFLOW_PORT),--port $(MLFLOW_PORT))
 
 .PHONY: clean
 clean: ## Remove generated data, models, archives and evaluation output (keeps .venv and stores)

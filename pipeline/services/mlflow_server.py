@@ -67,3 +67,56 @@ def start_mlflow_server(
         server.stop()
         raise RuntimeError(f"{exc}\n--- {log_path} ---\n{tail}") from exc
     return server
+
+
+def store_locations(params: dict) -> tuple[str, str]:
+    """(backend store URI, artefact destination) from params: the training store, repo-anchored paths."""
+    from pipeline.config import resolve_path
+
+    uri = params["mlflow"]["tracking_uri"]
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        uri = "sqlite:///" + str(resolve_path(uri[len("sqlite:///"):]))
+    dest = str((params.get("registry") or {}).get("server", {}).get("artifacts_destination", "mlartifacts"))
+    if "://" not in dest:
+        dest = str(resolve_path(dest))
+    return uri, dest
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the server in the foreground until Ctrl-C (make mlflow-server)."""
+    import argparse
+    import os
+
+    from pipeline.config import DEFAULT_PARAMS_PATH, PROJECT_ROOT, load_params
+    from pipeline.services import port_open
+
+    parser = argparse.ArgumentParser(description="MLflow tracking + registry server on 127.0.0.1 (one worker, Host checks).")
+    parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml (mlflow.tracking_uri, registry.server)")
+    parser.add_argument("--port", type=int, default=None, help="default: params registry.server.port")
+    parser.add_argument("--log-file", type=Path, default=PROJECT_ROOT / "logs" / "mlflow-server.log")
+    args = parser.parse_args(argv)
+    params = load_params(args.config)
+    port = args.port or int(params["registry"]["server"]["port"])
+    if port_open(port):
+        print(f"error: port {port} on {LOOPBACK} is in use (a server already running?); pass --port", file=sys.stderr)
+        return 1
+    backend, artifacts = store_locations(params)
+    env = None
+    if artifacts.startswith("s3://") and not os.environ.get("MLFLOW_S3_ENDPOINT_URL"):
+        from pipeline.services.s3 import client_env
+
+        env = client_env()  # the local SeaweedFS (make s3-start)
+    try:
+        server = start_mlflow_server(backend, artifacts, args.log_file, port=port, env=env)
+    except RuntimeError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"MLflow server on {server.url} (store {backend}, artefacts {artifacts}, log {args.log_file}); Ctrl-C stops it.\n"
+          f"Clients: set mlflow.tracking_uri: {server.url} in params.yaml")
+    try:
+        server.process.proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+    return 0

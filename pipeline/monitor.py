@@ -27,6 +27,8 @@ import numpy as np
 from scipy import stats
 from scipy.spatial.distance import jensenshannon
 
+from pipeline.prediction_log import FLOAT_DIGITS
+
 LENGTH = "text_chars"
 CONFIDENCE = "confidence"
 COMPLEXITY_SCORE = "complexity_score"
@@ -143,6 +145,9 @@ def snapshot_from_predictions(
     numeric[LENGTH] = np.array([len(t) for t in texts], dtype=np.float64)
     numeric[CONFIDENCE] = np.array([p["confidence"] for p in predictions], dtype=np.float64)
     numeric[COMPLEXITY_SCORE] = np.array([p["complexity"]["score"] for p in predictions], dtype=np.float64)
+    # the same precision as the prediction log: else a logged 0.1772 and a computed 0.17718 land in
+    # different quantile bins and every discrete feature "drifts"
+    numeric = {k: np.round(v, FLOAT_DIGITS) for k, v in numeric.items()}
     return Snapshot(numeric=numeric, intents=[p["intent"] for p in predictions], meta=dict(meta or {}))
 
 
@@ -163,7 +168,8 @@ def snapshot_from_log(records: Sequence[dict[str, Any]], feature_names: Sequence
         from pipeline.features import FEATURE_NAMES, extract_features
 
         feats = extract_features([r["text"] for r in records])
-        numeric = {n: feats[:, j].astype(np.float64) for j, n in enumerate(FEATURE_NAMES) if n in feature_names}
+        numeric = {n: np.round(feats[:, j].astype(np.float64), FLOAT_DIGITS)
+                   for j, n in enumerate(FEATURE_NAMES) if n in feature_names}
     if all(LENGTH in r for r in records):
         numeric[LENGTH] = np.array([r[LENGTH] for r in records], dtype=np.float64)
     numeric[CONFIDENCE] = np.array([r["confidence"] for r in records], dtype=np.float64)

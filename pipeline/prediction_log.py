@@ -40,7 +40,7 @@ from typing import Any
 _WS = re.compile(r"\s+")
 _ROTATED = re.compile(r"\.jsonl(\.\d+)?$")
 # Floats in the log are rounded: 4 decimals keep PSI/KS/entropy exact enough and halve the line size.
-_DIGITS = 4
+FLOAT_DIGITS = 4
 
 
 def normalise_text(text: str) -> str:
@@ -55,7 +55,7 @@ def text_hash(text: str) -> str:
 
 def _round(value: Any) -> Any:
     if isinstance(value, float):
-        return round(value, _DIGITS)
+        return round(value, FLOAT_DIGITS)
     if isinstance(value, Mapping):
         return {str(k): _round(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -159,3 +159,52 @@ def test_simulation_flags_shifts_and_measures_false_positives(tiny_rows, intents
     assert res["shifts"]["intent_mix"]["rate_intent"] == 1.0
     assert len(join_prompts(["a b", "c", "d e f"], 2, 0)) == 3
     assert add_typos(["hello"], 0.0, 0) == ["hello"]
+
+
+@pytest.fixture(scope="module")
+def untrained_model_dir(tmp_path_factory, params, tiny_encoder_dir):
+    """A servable model directory (random heads on the tiny encoder): enough for the drift plumbing."""
+    from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
+    from pipeline.features import FEATURE_NAMES
+
+    model = IntentClassifier.from_encoder(tiny_encoder_dir, intents=params["intents"],
+                                          complexity_levels=params["complexity_levels"], feature_names=FEATURE_NAMES,
+                                          max_length=32, base=str(tiny_encoder_dir))
+    out = tmp_path_factory.mktemp("model") / "model"
+    model.save_pretrained(out, tokenizer=load_tokenizer(tiny_encoder_dir, 32))
+    return out
+
+
+def _log_traffic(path, model_dir, texts):
+    from pipeline.features import FEATURE_NAMES, extract_features
+    from pipeline.predict import Predictor
+    from pipeline.prediction_log import PredictionLogger
+
+    logger = PredictionLogger(path)
+    feats = extract_features(texts)
+    for text, pred, f in zip(texts, Predictor(model_dir).predict(texts), feats, strict=True):
+        logger.log(text=text, model_version="1", intent=pred["intent"], confidence=pred["confidence"],
+                   complexity=pred["complexity"], probabilities=pred["probabilities"],
+                   features=dict(zip(FEATURE_NAMES, f.tolist(), strict=True)))
+    logger.close()
+
+
+def test_make_drift_cli_end_to_end(tmp_path, untrained_model_dir, tiny_rows, capsys):
+    import json
+
+    from scripts.drift_report import main as drift_main
+
+    reference = tmp_path / "reference.jsonl"
+    reference.write_text("".join(json.dumps(r) + "\n" for r in tiny_rows * 10), encoding="utf-8")
+    texts = [r["text"] for r in tiny_rows]
+    _log_traffic(tmp_path / "same" / "p.jsonl", untrained_model_dir, texts * 5)
+    _log_traffic(tmp_path / "long" / "p.jsonl", untrained_model_dir,
+                 [" ".join(texts[i:i + 4]) + " Thanks!" for i in range(len(texts))] * 5)
+    common = ["--model-dir", str(untrained_model_dir), "--reference-data", str(reference), "--fail-on-drift"]
+    assert drift_main(["--log", str(tmp_path / "same"), "--out-dir", str(tmp_path / "out1"), *common]) == 0
+    out1 = tmp_path / "out1"
+    assert {"drift_report.md", "drift_report.png", "drift.prom", "reference.json", "drift_report.json"} <= {
+        f.name for f in out1.iterdir()}
+    assert drift_main(["--log", str(tmp_path / "long"), "--out-dir", str(out1), *common]) == 3  # cached reference reused
+    assert "chars_log" in capsys.readouterr().out
+    assert drift_main(["--log", str(tmp_path / "missing"), "--out-dir", str(out1), *common]) == 2

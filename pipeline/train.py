@@ -19,6 +19,7 @@ import logging
 import math
 import os
 import random
+import resource
 import shutil
 import time
 from contextlib import nullcontext
@@ -399,6 +400,9 @@ def run_training(
                   "train_seconds": round(progress["train_seconds"], 1), "history": progress["history"]}
         if dist.is_main:
             result.update(evaluate_model_dir(model_dir, params))
+            # the box is shared: CPU seconds of this process say more about cost than wall time does
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            result["process_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
             result["load_average"] = list(os.getloadavg())
             (model_dir / "training_metrics.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
             if run:

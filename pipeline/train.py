@@ -101,6 +101,10 @@ def load_splits(params: dict) -> dict[str, list[dict]]:
         name: read_jsonl_split(processed / f"{name}.jsonl", params["intents"], params["complexity_levels"])
         for name in SPLITS
     }
+    dev = params["paths"].get("realistic_dev")
+    if dev and resolve_path(dev).is_file():  # hand-written dev set: watched every epoch, never trained on
+        splits["realistic_dev"] = read_jsonl_split(resolve_path(dev), params["intents"], params["complexity_levels"],
+                                                   need_score=False)
     limit = params["train"].get("max_train_samples")
     if limit is not None and limit < len(splits["train"]):
         rows = list(splits["train"])
@@ -280,7 +284,7 @@ def run_training(
     token_types = "token_type_ids" in tokenizer.model_input_names
     pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
-    features, raw = None, {name: None for name in SPLITS}
+    features, raw = None, {name: None for name in splits}
     if mp.get("use_complexity_features", False):
         from pipeline.features import FEATURE_NAMES, extract_features
 
@@ -326,7 +330,7 @@ def run_training(
             save_checkpoint(path, model, optimizer, scheduler, scaler, progress)
 
     complexity_weight = float(tp["complexity_loss_weight"])
-    max_grad_norm = float(tp.get("max_grad_norm", 1.0))
+    max_grad_norm = float(tp["max_grad_norm"])
     ckpt_every = int(tp.get("checkpoint_every_steps") or 0)
     patience = int(tp.get("early_stopping_patience") or 0)
     status = "FINISHED"
@@ -374,6 +378,9 @@ def run_training(
 
             val = evaluate(model, data["val"], pad_id, token_types, device, amp, complexity_weight)
             val["epoch"] = epoch + 1
+            if "realistic_dev" in data:
+                dev = evaluate(model, data["realistic_dev"], pad_id, token_types, device, amp, complexity_weight)
+                val["realistic_dev_accuracy"], val["realistic_dev_weighted_f1"] = dev["accuracy"], dev["weighted_f1"]
             improved = val["weighted_f1"] > progress["best_val_f1"]
             if improved:
                 progress["best_val_f1"], progress["bad_epochs"] = val["weighted_f1"], 0
@@ -381,8 +388,9 @@ def run_training(
                 progress["bad_epochs"] += 1
             progress["history"].append(val)
             progress["epoch"], progress["position"] = epoch + 1, 0
-            log.info("epoch %d: val accuracy %.4f, weighted F1 %.4f, loss %.4f%s", epoch + 1, val["accuracy"],
-                     val["weighted_f1"], val["loss"], " (best)" if improved else "")
+            log.info("epoch %d: val accuracy %.4f, weighted F1 %.4f, loss %.4f, realistic_dev accuracy %s%s", epoch + 1,
+                     val["accuracy"], val["weighted_f1"], val["loss"], val.get("realistic_dev_accuracy"),
+                     " (best)" if improved else "")
             if dist.is_main:
                 if improved:
                     save_model_dir(model, tokenizer, params, model_dir)

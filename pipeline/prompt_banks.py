@@ -966,6 +966,123 @@ CV_TEMPLATES += [
     "no real question, {cv_share_long}{tail}", "what do you think about {chat_topic}? I'm curious about your take",
 ]
 
+
+PS_SLOTS.update({
+    "offer_attr": ["fully remote", "hybrid 3 days a week", "big stable company with good training", "small startup with equity",
+                   "40-minute commute", "4-day week", "better title but longer hours", "great team, boring product",
+                   "close to my parents", "lots of travel"],
+    "option_kind": [("job offers", "pays {money}"), ("apartments", "rent is {money}"), ("used cars", "costs {money}"),
+                    ("laptops", "costs {money}"), ("daycares", "costs {money} a month"), ("vendors", "quotes {money}")],
+    "me_context": ["I'm {age}, no kids, want to grow fast.", "We have a toddler and I hate commuting.",
+                   "I'm trying to save for a house.", "My partner works from home.", "I care most about stability right now.",
+                   "Money is tight this year.", ""],
+    "age": ["24", "26", "31", "38", "45", "52"],
+    "ps_ask": ["What should I do?", "How do I handle this?", "What would you do in my position?", "How do I fix this without making it worse?",
+               "Any advice on what to do next?", "Should I say something or let it go?"],
+})
+PS_SLOTS["offer_attr2"] = PS_SLOTS["offer_attr"]
+PS_SLOTS["money2"] = SHARED["money"]
+PS_SLOTS["option_kind"] = [f"Two {kind}: A {price}, {{offer_attr}}. B {price.replace('{money}', '{money2}')}, {{offer_attr2}}."
+                           for kind, price in PS_SLOTS["option_kind"]]
+PS_TEMPLATES += [
+    "{option_kind} {me_context} Which should I take?", "{option_kind} {me_context} Help me decide.{+}",
+    "{ctx_story}\n\n{ps_ask}", "{ctx_story} {ps_ask}", "I manage a small team and {conflict_lc}. It's affecting everyone. {ps_ask}{+}",
+    "{conflict_stmt}. I've tried {tried}. {ps_ask}",
+]
+TP_SLOTS["tp_items"] = ["booking venues", "sending invites", "arranging travel", "a budget", "catering", "a backup plan for rain",
+                        "hiring", "testing", "marketing", "training staff", "paperwork", "packing", "a rehearsal"]
+TP_SLOTS["tp_items2"] = TP_SLOTS["tp_items"]
+TP_SLOTS["tp_items3"] = TP_SLOTS["tp_items"]
+TP_TEMPLATES += [
+    "organising {event_prep} for about {num_tp} people. need a planning timeline from now covering: {tp_items}, {tp_items2} and {tp_items3}{+}",
+    "I need a timeline for {plan_project} covering {tp_items}, {tp_items2}, and {tp_items3}. We start in {month}.{+}",
+    "Give me a step-by-step schedule for {event_prep}, including {tp_items} and {tp_items2}.",
+]
+TP_SLOTS["num_tp"] = ["20", "40", "60", "100", "150"]
+RS_TEMPLATES += ["next number in the sequence: {sequence_q}", "{word_problem_lc}", "{probability_q} And why is the answer so unintuitive?{+}"]
+RS_SLOTS["sequence_q"] = [lambda rng: rp.sequence(rng).replace("What comes next in the sequence ", "").rstrip("?")]
+RS_SLOTS["word_problem_lc"] = [lambda rng: rp.word_problem(rng).lower().rstrip("?.")]
+
+
+SM_SLOTS.update({
+    "sm_format": ["a tweet", "two sentences", "one paragraph", "show notes with a 2-sentence summary and bullet topics",
+                  "a 150-word abstract", "a slide of 4 bullets", "an elevator pitch", "a text message", "a newsletter blurb",
+                  "a one-line status update", "a short paragraph for a non-expert"],
+    "sm_reader": ["my grandma who isn't techy", "my boss who has 2 minutes", "a 12-year-old", "the rest of the team",
+                  "a client", "my study group", "people who missed the meeting", "a busy executive"],
+})
+SM_TEMPLATES += [
+    "condense into {sm_format}: {ctx_article}", "summarize this for {sm_reader}, short and simple:\n\"{ctx_article}\"",
+    "abstract for my paper please, based on this: {ctx_long_article}", "{ctx_transcript}\n\nI need {sm_format} from this transcript.",
+    "Turn this into {sm_format}:\n{ctx_long_article}", "Summarize this paragraph in {num_sm} sentences: {ctx_article}",
+    "my notes from the talk, can you boil them down for {sm_reader}?\n{ctx_notes}", "Summarize this for {sm_reader}:\n{ctx_email}",
+    "Here is a release note. Summarize it as {sm_format}: {ctx_article}", "Could you give {sm_reader} the short version of this? {ctx_long_article}",
+]
+SM_SLOTS["num_sm"] = ["2", "3", "two", "three", "4"]
+
+CV_SLOTS.update({
+    "vent_event": ["I broke up with my boyfriend of {num_small} years last week", "our dog died on Monday, he was {num_small} years old",
+                   "I got laid off on Friday", "my best friend moved across the country", "my grandma passed away last month",
+                   "I didn't get into the program I applied for", "my kid started school and the house feels empty",
+                   "we lost the match in the final minute", "my startup shut down after two years"],
+    "vent_detail": ["It was mostly mutual and I know it was the right call.", "He used to steal socks and howl at the mailman.",
+                    "Everyone keeps telling me it'll be fine.", "I've got people around me, it's just weird.",
+                    "Some days are okay, some aren't.", "I keep replaying it in my head.", "Honestly I'm more tired than sad."],
+    "no_advice": ["I'm not asking what to do.", "I don't need advice, I just wanted to tell someone.", "No solutions please, I just want to talk.",
+                  "I don't need grief tips, just wanted to share.", "not looking for a plan, just needed to get it out",
+                  "you don't have to fix anything lol"],
+})
+CV_SLOTS["vent_detail2"] = CV_SLOTS["vent_detail"]
+CV_TEMPLATES += [
+    "{vent_event}. {vent_detail} {no_advice}{+}", "{vent_event}. {vent_detail} {vent_detail2} {no_advice} how's your day been?{+}{+}",
+    "It's been a rough week. {vent_event}. {no_advice}", "{no_advice} {vent_event} and {feeling} about it.",
+]
+
+CW_TEMPLATES += [
+    "need a tagline for my {biz_cw} '{biz_name}', {biz_vibe}. give me like {num_small} options",
+    "Rewrite this product description as if {author} wrote it, but keep every fact:\n\n{ctx_article}",
+    "Rewrite this email {style}:\n{ctx_email}", "Make this boring announcement into a fun rhyming poem: {ctx_article}",
+    "Write a short story that starts with this line and ends with a twist: {story_start}{+}",
+]
+CW_SLOTS.update({
+    "biz_cw": ["dog grooming business", "bakery", "bike repair shop", "yoga studio", "plant shop", "taco truck", "bookshop", "cleaning company"],
+    "biz_name": ["Suds & Pups", "Rise Up", "Spoke Doctor", "Bend", "Leaf It", "Taco Bout It", "Page Turners", "Sparkle Squad"],
+    "biz_vibe": ["small town, warm and a bit punny", "modern and minimal", "family friendly", "a little cheeky", "calm and premium"],
+})
+
+DA_TEMPLATES += [
+    "regression output for my {model_da}: {ctx_metrics}. what does this actually tell me?",
+    "what statistical test to compare {test_scenario}", "which test do I use for {test_scenario}? and which chart?{+}",
+    "{ctx_metrics} is the model useless with that R²? what does it actually tell me", "Do these results look significant to you? {ctx_metrics}",
+]
+DA_SLOTS["model_da"] = ["demand model", "house price model", "churn model", "sales forecast", "salary analysis"]
+
+PS_SLOTS["biz_problem"] = ["Our supplier just shipped the wrong material and we have {num_tp} pending orders",
+                           "A customer left a one-star review claiming we never delivered, but tracking says we did",
+                           "Our payment provider froze our account two days before a big sale",
+                           "Half my staff called in sick on our busiest day", "The venue cancelled our event with three weeks' notice",
+                           "A batch of our product was mislabelled and already shipped", "Our website went down during a promo"]
+PS_SLOTS["num_tp"] = ["20", "40", "60", "100", "150"]
+PS_TEMPLATES += [
+    "I run a small {biz_cw}. {biz_problem}. {ps_ask}", "{biz_problem}. What are my options and what would you do first?{+}",
+    "{biz_problem}, how do we handle this with customers?",
+]
+PS_SLOTS["biz_cw"] = CW_SLOTS["biz_cw"]
+
+TP_TEMPLATES += [
+    "{tp_event} in {months} months and we have booked literally nothing. what should happen when? timeline please",
+    "{tp_event} is in {weeks} weeks. what needs to happen each week?", "planning {tp_event}, can you give me a month-by-month plan?",
+]
+TP_SLOTS["tp_event"] = ["wedding", "our conference", "my sister's 40th", "the school fair", "our product launch", "the family reunion",
+                        "a charity gala", "my PhD defense"]
+
+CODE_TEMPLATES += [
+    "we're removing {old_lib} from the whole codebase, convert this to {new_lib}. {c_code}\n{ctx_code}",
+    "port this to {plang2}, we're dropping {old_lib}:\n{ctx_code}", "rewrite this without {old_lib}:\n{ctx_code}",
+]
+CODE_SLOTS["old_lib"] = ["jquery", "lodash", "moment.js", "Python 2", "class components", "callbacks", "the old ORM"]
+CODE_SLOTS["new_lib"] = ["vanilla js", "native array methods", "date-fns", "Python 3", "React hooks", "async/await", "SQLAlchemy 2"]
+
 FOREIGN_TEMPLATES = {
     "question_answering": ["¿Cómo funciona una hipoteca?", "¿Qué es la inflación y por qué sube?", "Qu'est-ce que la photosynthèse ?",
                            "Comment fonctionne le système immunitaire ?", "Was ist der Unterschied zwischen Wetter und Klima?",

@@ -62,6 +62,10 @@ def check_text(text, max_chars: int, where: str = "text") -> tuple[str | None, s
     """(trimmed text, None) or (None, reason): 1..max_chars characters after trimming."""
     if not isinstance(text, str):
         return None, f"'{where}' must be a string, got {type(text).__name__}"
+    try:  # JSON escapes can carry lone surrogates ("\ud800"): not text, and the tokenizer raises on them
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return None, f"'{where}' contains an unpaired surrogate at character {exc.start}"
     text = text.strip()
     if not text:
         return None, f"'{where}' is empty after trimming whitespace"
@@ -111,6 +115,8 @@ def parse_request(
             body = json.loads(body)
         except ValueError as exc:
             return {"error": f"request body is not valid JSON: {exc}"}
+        except RecursionError:  # deeply nested arrays/objects exhaust the decoder's stack
+            return {"error": "request body is not valid JSON: nested too deeply"}
     if isinstance(body, str):  # a JSON string is a prompt too
         body = {"text": body}
     if not isinstance(body, dict):

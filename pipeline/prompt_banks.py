@@ -777,32 +777,37 @@ PS_SLOTS: dict[str, list[str]] = {
     "tried": ["restarting it", "unplugging it for a minute", "updating everything", "calling support", "resetting it",
               "talking to them directly", "checking the manual", "replacing the cable", "googling it for an hour"],
     "when": ["last week", "after the update", "when we moved", "a few days ago", "out of nowhere", "since the storm"],
-    "c_ps": ["I've already tried restarting it.", "I can't spend more than {money}.", "I'd rather not call a professional.",
-             "I need a solution by tomorrow.", "Give me the most likely cause first.", "It's about 5 years old.",
-             "I rent, so I can't make big changes.", "I don't want to make things awkward.", "We're a team of 6.",
-             "list what to check in order", "explain what might be causing it too"],
+    "c_ps": ["I can't spend more than {money}.", "I'd rather not call a professional.", "I need a solution by tomorrow.",
+             "Give me the most likely cause first.", "I rent, so I can't make big changes.", "Keep it practical.",
+             "list what to try in order", "explain what might be causing it too", "I'm not very handy.",
+             "Be honest with me.", "What would you do first?"],
 }
 
 PS_TEMPLATES = [
     "{problem_stmt}. What should I do?", "{problem_stmt}, any ideas how to fix it?", "help! {problem_stmt}",
-    "{problem_stmt}. I've already tried {tried}. What else can I try?", "I'm torn between {choice_pair}. Help me decide.",
+    "{device_problem}. I've already tried {tried}. What else can I try?", "I'm torn between {choice_pair}. Help me decide.",
     "{conflict_stmt}. How should I handle this?", "Troubleshoot this: {problem_stmt}.", "{problem_stmt} and I don't know why. It started {when}.",
     "{went_wrong}. What do I do now?", "Any advice? {conflict_stmt}.", "How do I fix this? {problem_stmt}.", "{problem_stmt}",
     "Should I choose between {choice_pair}? Which one makes more sense for me?", "We have a problem at work: {problem_stmt}. How would you approach it?",
-    "{problem_stmt}. Is it worth fixing or should I replace it?", "What's the best way to deal with this? {conflict_stmt}.",
+    "{device_problem}. Is it worth fixing or should I replace it?", "What's the best way to deal with this? {conflict_stmt}.",
     "{went_wrong}, what are my options?", "Ugh, {problem_stmt}. How do I stop this from happening?",
     "I need to decide between {choice_pair}. Give me pros and cons and a recommendation.{+}",
     "As a {role}, I'm dealing with this: {problem_stmt}. What would you do?", "{conflict_stmt}. Should I confront them or let it go?",
     "{problem_stmt}. What could be causing it and how do I fix it?{+}", "quick help, {went_wrong}",
-    "{problem_stmt}, tried {tried}, still broken", "How can we solve this: {problem_stmt}?",
+    "{device_problem}, tried {tried}, still broken", "How can we solve this: {problem_stmt}?",
     "What would you recommend? {problem_stmt} since {when}.", "{conflict_stmt}. I don't want to lose the friendship. What should I say?",
     "My {relation} says I should just ignore it, but {conflict_stmt}. What's the right move?", "Help me figure out why {problem_lc}.",
     "{went_wrong} and I'm panicking. What's the first thing I should do?", "Best way to handle: {conflict_stmt}?",
-    "Is there a fix for this? {problem_stmt}.", "{problem_stmt}. The repair shop wants {money}. Is there anything I can try first?",
+    "Is there a fix for this? {problem_stmt}.", "{device_problem}. The repair shop wants {money}. Is there anything I can try first?",
     "Can you help me troubleshoot? {problem_stmt}.", "Our process is broken: {problem_stmt}. Where do we start fixing it?",
     "{choice_pair}: which should I pick?", "What's the smartest move here? {went_wrong}.", "{problem_stmt}, what could it be?",
     "It's driving me crazy: {problem_stmt}.", "I manage a small team and {conflict_lc}. How do I resolve it fairly?",
 ]
+PS_SLOTS["device_problem"] = [p for p in PS_SLOTS["problem_stmt"] if p.startswith(("My laptop", "My wifi", "The dishwasher",
+    "My car", "My phone", "The printer", "My washing", "The bathroom", "My bluetooth", "The fridge", "My monitor", "The smoke",
+    "My bike", "Zoom", "Outlook", "The heating", "The garage", "My TV", "My computer", "The tap", "My espresso", "My AirPods",
+    "The office printer"))] + ["My {device_extra} stopped working after the last update"]
+PS_SLOTS["device_extra"] = ["smart thermostat", "robot vacuum", "e-reader", "smartwatch", "router", "electric toothbrush", "car stereo"]
 PS_SLOTS["problem_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["problem_stmt"]]
 PS_SLOTS["conflict_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["conflict_stmt"]]
 

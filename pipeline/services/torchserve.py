@@ -15,6 +15,7 @@ reliably honoured on load (STACK.md).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -211,6 +212,11 @@ class TorchServe:
         if self.process is not None:
             self.process.stop()
             self.process = None
+            # the JVM still holds its ports for a moment after its process group is gone: without
+            # this wait, stop() then start() on the same ports fails with "port ... in use"
+            ports = (self.inference_port, self.management_port, self.metrics_port)
+            with contextlib.suppress(TimeoutError):
+                wait_until(lambda: not any(port_open(p) for p in ports), timeout=30, interval=0.1, what="ports to close")
 
     def log_tail(self, lines: int = 60) -> str:
         return self.process.log_tail(lines) if self.process else ""

@@ -113,6 +113,28 @@ def validate_model_dir(model_dir: Path, params: dict) -> dict:
     return config
 
 
+# types of the params.yaml `serve` values the handler reads at worker start: a wrong type must fail
+# here, naming the key, not as TorchServe's "Failed to start workers" at registration
+SERVE_TYPES = {
+    "runtime": (str,), "model_name": (str,), "max_text_chars": (int,), "max_batch_texts": (int,),
+    "cache_ttl_seconds": (int,), "explain_n_steps": (int,), "explain_max_n_steps": (int,),
+    "explain_max_texts": (int,), "top_k": (int,), "redis_url": (str, type(None)),
+    "low_confidence_threshold": (int, float, type(None)), "cache_enabled": (bool,),
+}
+
+
+def check_serve_params(params: dict) -> None:
+    """Raise ArchiveError naming params.yaml serve.<key> when a value has the wrong type."""
+    serve = params.get("serve")
+    if not isinstance(serve, dict):
+        raise ArchiveError(f"params.yaml 'serve' must be a mapping, got {type(serve).__name__}")
+    for key, types in SERVE_TYPES.items():
+        value = serve.get(key)
+        if key in serve and (not isinstance(value, types) or (isinstance(value, bool) and bool not in types)):
+            names = " or ".join("null" if t is type(None) else t.__name__ for t in types)
+            raise ArchiveError(f"params.yaml serve.{key} must be {names}, got {value!r}")
+
+
 def model_config_yaml(params: dict, template: Path = MODEL_CONFIG_TEMPLATE) -> dict:
     """serve_config/model-config.yaml with params' serve/techniques/monitor under `handler:`."""
     if not template.is_file():
@@ -159,6 +181,7 @@ def build_archive(request: ArchiveRequest, params: dict | None = None) -> Path:
     for path in (HANDLER_FILE, MODEL_FILE):
         if not path.is_file():
             raise ArchiveError(f"{path} is missing")
+    check_serve_params(params)
     validate_model_dir(request.model_dir, params)
     mar_name = request.mar_name or request.model_name
     target = request.model_store / f"{mar_name}.mar"

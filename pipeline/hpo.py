@@ -24,7 +24,9 @@ with them. The best trial's model directory is kept, the others are deleted.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
+import socket
 import time
 import warnings
 from collections.abc import Callable
@@ -224,6 +226,7 @@ def make_objective(params: dict, train_fn: TrainFn, parent_id: str | None, study
 
     def objective(trial: optuna.Trial) -> float:
         values = suggest(trial, space)
+        trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         out_dir = _trial_dir(params, study_name, trial.number)
         tparams = trial_params(params, values)
         log.info("trial %d: %s", trial.number, values)

@@ -1,0 +1,109 @@
+#!/usr/bin/env python
+"""Canary rollout of a new model version through the nginx proxy in front of TorchServe.
+
+    make serve                                                  # TorchServe with the stable version
+    make canary MAR=model_store/intent_classifier_v2.mar        # register, 5 -> 25 -> 50 -> 100 %, decide
+    make rollout-status                                         # state, routing, versions, last decisions
+    make promote | make rollback                                # operator override of the rollout in progress
+    .venv/bin/python scripts/rollout.py canary --abort          # stop a rollout: weight 0, unregister new version
+
+Clients call the proxy (params rollout.proxy.port) at /predictions/intent_classifier with their
+TorchServe inference token; the X-Model-Version response header names the version that answered.
+Run `canary` again with the same archive after an interruption: it resumes at the step it was in.
+
+Exit codes: 0 promoted / done, 1 the new version was rolled back or aborted, 2 bad input (archive,
+params), 3 cannot act now (no rollout in progress, another rollout command running, server down).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pipeline.config import load_params  # noqa: E402
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
+    parser.add_argument("--ts-run-dir", type=Path, default=None, help="run dir of the TorchServe `make serve` started")
+    parser.add_argument("--proxy-prefix", type=Path, default=None, help="prefix dir of the canary nginx (default run/nginx)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    canary = sub.add_parser("canary", help="start (or resume) a canary rollout of --mar")
+    canary.add_argument("--mar", type=Path, help="the new version's archive, inside the model store")
+    canary.add_argument("--abort", action="store_true", help="abort the rollout in progress instead (weight 0, unregister)")
+    canary.add_argument("--hold-seconds", type=float, default=None, help="override rollout.hold_seconds")
+    canary.add_argument("--steps", default=None, help="override rollout.steps, e.g. 10,100")
+    canary.add_argument("--no-registry", action="store_true", help="do not move the MLflow champion alias on promotion")
+    promote = sub.add_parser("promote", help="promote the version in canary now (skips the remaining steps)")
+    promote.add_argument("--no-registry", action="store_true", help="do not move the MLflow champion alias")
+    sub.add_parser("rollback", help="roll the version in canary back now")
+    sub.add_parser("status", help="print the rollout state, routing, versions and last decisions as JSON")
+    sub.add_parser("proxy-stop", help="stop the canary nginx")
+    args = parser.parse_args(argv)
+    if args.command == "canary" and not args.abort and args.mar is None:
+        parser.error("canary needs --mar PATH (or --abort)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from pipeline.rollout import Rollout, RolloutBusy, RolloutError, ensure_proxy, move_champion_alias
+    from pipeline.services import nginx, torchserve
+
+    try:
+        params = load_params(args.params)
+        if args.command == "canary":
+            if args.hold_seconds is not None:
+                params["rollout"]["hold_seconds"] = args.hold_seconds
+            if args.steps:
+                params["rollout"]["steps"] = [float(s) for s in args.steps.split(",")]
+    except (OSError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    proxy_prefix = args.proxy_prefix or nginx.DEFAULT_PREFIX
+    if args.command == "proxy-stop":
+        try:
+            nginx.NginxProxy.attach(proxy_prefix).stop()
+        except (FileNotFoundError, RuntimeError) as exc:
+            print(f"no canary proxy to stop: {exc}")
+        return 0
+    try:
+        ts = torchserve.TorchServe.attach(args.ts_run_dir or torchserve.DEFAULT_RUN_DIR)
+        proxy = ensure_proxy(params, ts, proxy_prefix)
+    except (FileNotFoundError, RuntimeError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    use_registry = not getattr(args, "no_registry", False)
+    rollout = Rollout(params, ts, proxy, move_alias=move_champion_alias(params) if use_registry else None)
+    try:
+        if args.command == "status":
+            print(json.dumps(rollout.status(), indent=2, default=str))
+            return 0
+        if args.command == "canary" and args.abort:
+            state = rollout.rollback_now(abort=True)
+        elif args.command == "canary":
+            state = rollout.start(args.mar)
+        elif args.command == "promote":
+            state = rollout.promote_now()
+        else:
+            state = rollout.rollback_now()
+    except (FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except (RolloutBusy, RolloutError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 3
+    print(f"{state.model}: v{state.canary} {state.status} ({state.reason}); serving through {proxy.url}")
+    print(f"decisions: {rollout.cfg.log_path}")
+    return 0 if state.status == "promoted" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

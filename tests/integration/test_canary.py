@@ -1,0 +1,275 @@
+"""Canary rollouts on real TorchServe + nginx (loopback, free ports), tiny models.
+
+One TorchServe and one proxy for the module; each test registers its own new version next to
+whatever serves at that moment:
+- the weighted split (25 % over 1,000 requests) lands within +-5 points;
+- a bad version (labels shuffled: probe agreement collapses) is rolled back automatically and a
+  client loop running through the whole rollout sees no failed request;
+- a good version (same weights) is promoted, the old one retired, again without a failed request;
+- a version that answers 5xx for long inputs is rolled back early from the live 5xx rate.
+Client counts are printed (run with -s) and attached as junit properties.
+"""
+
+from __future__ import annotations
+
+import collections
+import copy
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from pipeline.rollout import Rollout, StateStore
+from pipeline.services import free_port
+from pipeline.services.nginx import NginxProxy, Routing, read_access_log
+from tests.serving_helpers import build_tiny_model_dir
+
+pytestmark = pytest.mark.integration
+MODEL = "intent_classifier"
+LONG_TEXT = "go " * 700  # 700 tokens (> the encoder's 512 positions) in 2,100 characters (< max_text_chars)
+
+
+@pytest.fixture(scope="module")
+def canary_params(params, tmp_path_factory) -> dict:
+    """Short holds and thresholds a tiny untrained model can meet; outputs under tmp."""
+    root = tmp_path_factory.mktemp("canary_out")
+    p = copy.deepcopy(params)
+    p["serve"]["cache_enabled"] = False  # no Redis in this module: every answer comes from the model
+    p["monitor"]["prediction_log"]["enabled"] = False
+    p["rollout"].update(
+        steps=[25, 100],
+        hold_seconds=3,
+        check_interval_seconds=1,
+        drain_seconds=1,
+        warmup_requests=3,
+        state_dir=str(root / "rollout_state"),
+        log=str(root / "rollout_log.jsonl"),
+    )
+    p["rollout"]["probe"].update(max_rows=40, concurrency=2)
+    # an untrained model has no useful accuracy: judge agreement with the stable version
+    p["rollout"]["thresholds"].update(max_p95_ms=None, min_accuracy=None, min_agreement=0.9)
+    return p
+
+
+@pytest.fixture(scope="module")
+def model_dirs(tiny_encoder_dir, canary_params, tmp_path_factory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("canary_models")
+    good = build_tiny_model_dir(tiny_encoder_dir, root / "good", canary_params)
+    # labels rotated by one: every prediction names another intent than the stable version's
+    shuffled = Path(shutil.copytree(good, root / "shuffled"))
+    config = json.loads((shuffled / "model_config.json").read_text())
+    config["intents"] = config["intents"][1:] + config["intents"][:1]
+    (shuffled / "model_config.json").write_text(json.dumps(config))
+    # truncation beyond the encoder's 512 positions: long inputs crash the forward pass (503)
+    crashing = Path(shutil.copytree(good, root / "crashing"))
+    config = json.loads((crashing / "model_config.json").read_text())
+    config["max_length"] = 600
+    (crashing / "model_config.json").write_text(json.dumps(config))
+    return {"good": good, "shuffled": shuffled, "crashing": crashing}
+
+
+def build_mar(model_dir: Path, version: str, store: Path, params: dict) -> Path:
+    from pipeline.archive import ArchiveRequest, build_archive
+
+    request = ArchiveRequest(model_dir=model_dir, version=version, mar_name=f"{MODEL}_v{version}", model_store=store)
+    return build_archive(request, params)
+
+
+@pytest.fixture(scope="module")
+def stack(model_dirs, canary_params, tmp_path_factory):
+    """TorchServe serving v1 and the canary proxy in front of it; both stopped whatever happens."""
+    from pipeline.services.torchserve import TorchServe
+
+    root = tmp_path_factory.mktemp("canary_stack")
+    store = root / "model_store"
+    build_mar(model_dirs["good"], "1", store, canary_params)
+    ts = TorchServe(
+        model_store=store,
+        run_dir=root / "torchserve",
+        models={MODEL: f"{MODEL}_v1.mar"},
+        inference_port=free_port(),
+        management_port=free_port(),
+        metrics_port=free_port(),
+        grpc_ports=(free_port(), free_port()),
+    )
+    proxy = NginxProxy(upstream_port=ts.inference_port, listen_port=free_port(), prefix=root / "nginx", model_name=MODEL)
+    try:
+        ts.start()
+        proxy.start(Routing("1"))
+        yield ts, proxy, store
+    finally:
+        print("\n--- nginx error log ---\n" + proxy.log_tail(20))
+        proxy.stop()
+        ts.stop()
+
+
+class ClientLoop:
+    """Sends prompts through the proxy's unversioned URL until stopped; counts every outcome."""
+
+    def __init__(self, url: str, headers: dict, long_every: int = 0):
+        self.url, self.headers, self.long_every = url, headers, long_every
+        self.outcomes: collections.Counter = collections.Counter()
+        self.failures: list[tuple[str, str]] = []  # (version or error, detail)
+        self.versions_seen: list[str] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        session = requests.Session()
+        i = 0
+        while not self._stop.is_set():
+            i += 1
+            text = LONG_TEXT if self.long_every and i % self.long_every == 0 else f"write a short poem about rollout number {i}"
+            try:
+                response = session.post(self.url, json={"text": text}, headers=self.headers, timeout=30)
+            except requests.RequestException as exc:
+                self.outcomes["exception"] += 1
+                self.failures.append(("exception", repr(exc)))
+                continue
+            version = response.headers.get("X-Model-Version", "?")
+            self.outcomes[f"{response.status_code} v{version}"] += 1
+            self.versions_seen.append(version)
+            if response.status_code != 200:
+                self.failures.append((version, f"{response.status_code} {response.text[:120]}"))
+            elif response.json().get("model_version") != version:
+                self.failures.append((version, f"header says {version}, body says {response.json().get('model_version')}"))
+
+    def __enter__(self) -> ClientLoop:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=60)
+
+    @property
+    def total(self) -> int:
+        return sum(self.outcomes.values())
+
+
+def report(record_property, name: str, client: ClientLoop) -> None:
+    summary = {"requests": client.total, "failed": len(client.failures), "outcomes": dict(client.outcomes)}
+    print(f"\n[{name}] client loop: {json.dumps(summary)}")
+    record_property(name, json.dumps(summary))
+
+
+def registered_versions(ts) -> set[str]:
+    return {d["modelVersion"] for d in ts.describe(MODEL)}
+
+
+def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = stack
+    stable = ts.default_version(MODEL)
+    build_mar(model_dirs["good"], "2", store, canary_params)
+    assert ts.register(f"{MODEL}_v2.mar", initial_workers=1).status_code == 200
+    ts.ensure_default(MODEL, stable)
+    try:
+        proxy.set_routing(Routing(stable, "2", 25))
+        started = time.time()
+        headers = ts.headers("inference")
+        answered: collections.Counter = collections.Counter()
+        lock = threading.Lock()
+
+        def send(n: int) -> None:
+            session = requests.Session()
+            for i in range(n):
+                response = session.post(f"{proxy.url}/predictions/{MODEL}", json={"text": f"split {i}"}, headers=headers, timeout=30)
+                assert response.status_code == 200, response.text
+                assert response.json()["model_version"] == response.headers["X-Model-Version"]
+                with lock:
+                    answered[response.headers["X-Model-Version"]] += 1
+
+        threads = [threading.Thread(target=send, args=(250,)) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        share = 100.0 * answered["2"] / sum(answered.values())
+        print(f"\n[split] 1000 requests at weight 25 %: {dict(answered)} -> {share:.1f} % to the new version")
+        record_property("split_share_percent", round(share, 2))
+        assert sum(answered.values()) == 1000
+        assert 20.0 <= share <= 30.0
+        # the proxy's own log (what the rollout judges) counts the same split
+        logged = collections.Counter(r["version"] for r in read_access_log(proxy.access_log, since=started))
+        assert logged == answered
+    finally:
+        proxy.set_routing(Routing(stable))
+        ts.unregister(MODEL, "2")
+
+
+def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = stack
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["shuffled"], "3", store, canary_params)
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference")) as client:
+        state = Rollout(canary_params, ts, proxy).start(mar)
+        time.sleep(0.5)  # requests after the rollback still succeed
+    report(record_property, "rollback_client", client)
+
+    assert state.status == "rolled_back"
+    assert "agreement" in state.reason
+    assert client.failures == []
+    assert "3" in client.versions_seen  # the bad version did take live traffic before it was judged
+    assert client.versions_seen[-1] == stable
+    assert "3" not in registered_versions(ts)
+    assert ts.default_version(MODEL) == stable
+    decisions = [r for r in Rollout(canary_params, ts, proxy).log.read() if r["canary"] == "3"]
+    step = next(r for r in decisions if r["event"] == "step")
+    assert step["decision"] == "rollback" and step["probe"]["agreement"] < 0.9
+    assert step["live"]["3"]["requests"] > 0 and step["torchserve"]["3"]["requests"] > 0
+    assert decisions[-1]["event"] == "rolled_back"
+
+
+def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = stack
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["good"], "4", store, canary_params)
+    moved = []
+
+    def move_alias(version: str, previous: str) -> str:
+        moved.append((version, previous))
+        return f"champion -> {version}"
+
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference")) as client:
+        state = Rollout(canary_params, ts, proxy, move_alias=move_alias).start(mar)
+        time.sleep(0.5)
+    report(record_property, "promotion_client", client)
+
+    assert state.status == "promoted"
+    assert client.failures == []
+    assert client.versions_seen[-1] == "4"
+    assert ts.default_version(MODEL) == "4"
+    assert registered_versions(ts) == {"4"}  # the old version was retired after draining
+    assert moved == [("4", stable)]
+    events = [r for r in Rollout(canary_params, ts, proxy).log.read() if r["canary"] == "4"]
+    steps = [r for r in events if r["event"] == "step"]
+    assert [s["weight"] for s in steps] == [25, 100]
+    assert [s["decision"] for s in steps] == ["continue", "promote"]
+    assert steps[0]["probe"]["agreement"] == 1.0
+    assert events[-1]["event"] == "promoted" and events[-1]["note"] == "champion -> 4"
+    assert StateStore(Path(canary_params["rollout"]["state_dir"]), MODEL).load().status == "promoted"
+
+
+def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = stack
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["crashing"], "5", store, canary_params)
+    params = copy.deepcopy(canary_params)
+    params["rollout"].update(hold_seconds=20, check_interval_seconds=1)
+    params["rollout"]["thresholds"]["min_requests"] = 10
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference"), long_every=4) as client:
+        state = Rollout(params, ts, proxy).start(mar)
+        time.sleep(0.5)
+    report(record_property, "crashing_client", client)
+
+    assert state.status == "rolled_back"
+    assert "live 5xx rate" in state.reason
+    assert client.failures and all(version == "5" for version, _ in client.failures)  # only the bad version failed
+    assert client.versions_seen[-1] == stable
+    assert "5" not in registered_versions(ts)
+    early = [r for r in Rollout(params, ts, proxy).log.read() if r["canary"] == "5" and r.get("early")]
+    assert early and early[0]["live"]["5"]["5xx"] > 0

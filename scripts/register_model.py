@@ -66,12 +66,17 @@ def list_versions(params: dict) -> None:
 
     setup_mlflow(params)
     name = params["mlflow"]["registered_model"]
-    versions = MlflowClient().search_model_versions(f"name = '{name}'")
+    client = MlflowClient()
+    versions = client.search_model_versions(f"name = '{name}'")
     if not versions:
         print(f"no versions of {name} registered yet")
+        return
+    aliases: dict[str, list[str]] = {}
+    for alias, version in client.get_registered_model(name).aliases.items():
+        aliases.setdefault(str(version), []).append(alias)
     for mv in sorted(versions, key=lambda v: int(v.version)):
         f1 = mv.tags.get("metric.test.weighted_f1") or mv.tags.get("metric.test_weighted_f1", "?")
-        print(f"v{mv.version:>3}  aliases={','.join(mv.aliases) or '-':<28} test_f1={f1:<9} "
+        print(f"v{mv.version:>3}  aliases={','.join(aliases.get(str(mv.version), [])) or '-':<28} test_f1={f1:<9} "
               f"gate={mv.tags.get('promotion.decision', '-'):<9} registered={mv.tags.get('registered_at', '?')}")
 
 
@@ -104,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         list_versions(params)
         return 0
     except (FileNotFoundError, ValueError, KeyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.args[0] if exc.args else exc}", file=sys.stderr)
         return 1
 
 

@@ -1088,6 +1088,22 @@ CODE_TEMPLATES += [
 CODE_SLOTS["old_lib"] = ["jquery", "lodash", "moment.js", "Python 2", "class components", "callbacks", "the old ORM"]
 CODE_SLOTS["new_lib"] = ["vanilla js", "native array methods", "date-fns", "Python 3", "React hooks", "async/await", "SQLAlchemy 2"]
 
+
+CODE_SLOTS["config_terse"] = ["nginx config that redirects http to https and proxies /api to a local port",
+                              "docker compose for postgres + redis + my api", "k8s deployment yaml with 3 replicas and a readiness probe",
+                              "github action that lints on every PR", "crontab line to run backup.sh at 2am on weekdays",
+                              "Caddyfile for two subdomains", "apache rewrite rule to drop .php from urls", "tsconfig for a node 20 project"]
+CODE_TEMPLATES += [
+    "{config_terse}", "need a {config_terse}", "Getting this in my {framework} app, been stuck {hours_code} hours:\n\n{ctx_code_error}",
+    "{ctx_code_error}\n\nany idea? deadline is tomorrow", "been stuck on this for ages\n{ctx_code_error}",
+]
+CODE_SLOTS["hours_code"] = ["2", "3", "two", "a few", "5"]
+PS_SLOTS["conflict_stmt"] += ["My dad is in his 80s and still driving even after two small accidents this year",
+                              "My mom refuses to see a doctor about her memory problems",
+                              "My teenager is failing two classes and won't let me help",
+                              "My brother keeps borrowing money and never pays it back"]
+PS_SLOTS["conflict_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["conflict_stmt"]]
+
 FOREIGN_TEMPLATES = {
     "question_answering": ["¿Cómo funciona una hipoteca?", "¿Qué es la inflación y por qué sube?", "Qu'est-ce que la photosynthèse ?",
                            "Comment fonctionne le système immunitaire ?", "Was ist der Unterschied zwischen Wetter und Klima?",
@@ -1258,7 +1274,7 @@ IMPERATIVE_VERBS = {"write", "create", "make", "give", "translate", "summarize",
                     "draft", "solve", "prove", "condense", "turn", "rewrite", "recap", "localize", "put", "map",
                     "lay", "organize", "break", "calculate", "identify", "detect", "compare", "rank", "forecast",
                     "interpret", "run", "find", "spot", "describe", "invent", "continue", "retell", "generate",
-                    "add", "complete", "troubleshoot", "render", "set", "schedule", "crunch", "do", "look", "come"}
+                    "add", "complete", "troubleshoot", "render", "set", "schedule", "crunch", "look", "come"}
 GENERIC_CONSTRAINTS = ["Keep it short.", "Please be concise.", "Thanks!", "Make it easy to follow.", "ASAP please.",
                        "Be specific.", "No fluff."]
 

@@ -340,6 +340,43 @@ _ARTICLE_SENTENCES = {
         "The negotiations took place over several years in two cities, Osnabrück and Münster.",
         "France and Sweden emerged from the settlement with significant territorial gains.",
     ],
+    "product": [
+        "Our new update brings offline mode, a redesigned dark theme and {p} percent faster sync.",
+        "It also fixes the bug where notifications arrived twice on some Android phones.",
+        "Update from the app store today; the web version follows next week.",
+        "Existing subscribers get the premium features free for {y} months.",
+        "We also removed the legacy export option, which fewer than {p} percent of users relied on.",
+    ],
+    "explainer": [
+        "Passkeys are a replacement for passwords.", "Instead of typing a secret, your device creates a pair of cryptographic keys.",
+        "The private key never leaves your phone or laptop, so there is nothing for a phishing site to steal.",
+        "You unlock it with your fingerprint, face or device PIN.", "Most major websites and operating systems now support them.",
+        "If you lose your device, a synced copy in your password manager lets you sign in again.",
+    ],
+    "ecology": [
+        "Coral reefs have suffered several mass bleaching events since 1998, driven mainly by marine heatwaves.",
+        "Bleaching happens when stressed corals expel the algae that give them colour and most of their food.",
+        "Reefs can recover if temperatures return to normal, but recovery takes about a decade.",
+        "Scientists warn that bleaching events are now happening every {y} years on average.",
+        "Local measures such as reducing runoff help, but cannot offset global warming.",
+    ],
+    "research": [
+        "We collected {y} years of soil moisture data from {n} vineyard plots.", "Plots were assigned to drip irrigation or deficit irrigation.",
+        "Deficit irrigation reduced water use by {p} percent with no significant loss in yield.",
+        "Grape sugar content was slightly higher under the deficit scheme.", "The effect was strongest in the driest year of the study.",
+        "We discuss implications for water policy in semi-arid wine regions.",
+    ],
+    "policy": [
+        "The government announced that the state pension age will rise to 68 by 20{d}5.",
+        "Ministers say the change is needed because people are living longer.", "Unions criticised the plan as unfair to manual workers.",
+        "The change will be phased in over {y} years, starting with people born after 1975.",
+        "An independent review will report on the impact every five years.",
+    ],
+    "office": [
+        "Just a reminder that the office will be closed Monday for the holiday.", "The quarterly review has moved from Tuesday to Thursday at 10.",
+        "Please submit your expense reports by Friday; finance will not accept late ones this quarter.",
+        "The new coffee machine on the third floor is finally working.", "IT will update all laptops overnight on Wednesday, so leave them plugged in.",
+    ],
 }
 
 _PEOPLE = [

@@ -157,6 +157,28 @@ MLFLOW_PORT ?=
 mlflow-server: install ## MLflow tracking + registry server on 127.0.0.1 (params registry.server; one worker, Host checks; Ctrl-C stops)
 	$(PYTHON) scripts/mlflow_server.py --config $(PARAMS) $(if $(MLFLOW_PORT),--port $(MLFLOW_PORT))
 
+# Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
+ROLLOUT_ARGS ?=
+.PHONY: canary canary-promote canary-rollback rollout-status proxy-stop kserve-package
+canary: install ## Canary rollout of MAR=model_store/<new>.mar next to the serving version: 5 -> 25 -> 50 -> 100 %, promote or roll back (rerun resumes)
+	@test "$(origin MAR)" = "command line" || { echo "usage: make canary MAR=model_store/intent_classifier_v2.mar" >&2; exit 2; }
+	$(PYTHON) scripts/rollout.py --params $(PARAMS) canary --mar $(MAR) $(ROLLOUT_ARGS)
+
+canary-promote: install ## Promote the version in canary now: set-default, MLflow champion alias, retire the old version
+	$(PYTHON) scripts/rollout.py --params $(PARAMS) promote
+
+canary-rollback: install ## Roll the version in canary back now: weight 0, unregister it (aliases untouched)
+	$(PYTHON) scripts/rollout.py --params $(PARAMS) rollback
+
+rollout-status: install ## Rollout state, proxy routing, registered versions and the last decisions (JSON)
+	@$(PYTHON) scripts/rollout.py --params $(PARAMS) status
+
+proxy-stop: ## Stop the canary nginx proxy
+	$(PYTHON) scripts/rollout.py --params $(PARAMS) proxy-stop
+
+kserve-package: install ## KServe layout (config/config.properties + model-store/) of MAR (default the champion archive) for S3
+	$(PYTHON) scripts/kserve_package.py --params $(PARAMS) --mar $(MAR)
+
 .PHONY: clean
 clean: ## Remove generated data, models, archives and evaluation output (keeps .venv and stores)
 	rm -rf data/raw/*.jsonl data/interim/* data/processed/* models model_store/*.mar evaluation_results

@@ -321,7 +321,7 @@ class Rollout:
             if state.canary != version or state.mar != mar.name:
                 raise RolloutError(
                     f"a rollout of {self.model} v{state.canary} is in progress ({state.status}): "
-                    "finish it with `make promote` / `make rollback`, or abort it (scripts/rollout.py canary --abort)"
+                    "finish it with `make canary-promote` / `make canary-rollback`, or abort it (scripts/rollout.py canary --abort)"
                 )
             self.log.append("resumed", state, step=state.step)
             return self.run(state)
@@ -364,7 +364,7 @@ class Rollout:
         if state.status == "registering":
             raise RolloutError("the new version is still registering: wait for the canary steps, or roll back")
         if state.status == "rolling_back":
-            raise RolloutError("a rollback is in progress: finish it with `make rollback`")
+            raise RolloutError("a rollback is in progress: finish it with `make canary-rollback`")
         return self._promote(state, "promoted by operator")
 
     def rollback_now(self, abort: bool = False) -> RolloutState:
@@ -375,7 +375,7 @@ class Rollout:
     def _rollback_now(self, abort: bool) -> RolloutState:
         state = self._active_state()
         if state.status == "promoting":
-            raise RolloutError("a promotion is in progress: finish it with `make promote`")
+            raise RolloutError("a promotion is in progress: finish it with `make canary-promote`")
         return self._rollback(state, "aborted by operator" if abort else "rolled back by operator", abort=abort)
 
     def status(self) -> dict:

@@ -106,6 +106,8 @@ def ts_deltas(before: dict, after: dict) -> dict[str, dict]:
         base = before.get(version, {})
         delta = {k: counters.get(k, 0.0) - base.get(k, 0.0) for k in TS_COUNTERS.values()}
         n = delta["requests"]
+        if not n:
+            continue  # TorchServe keeps counters of versions unregistered long ago
         out[version] = {
             "requests": int(n),
             "mean_inference_ms": delta["inference_us"] / n / 1000.0 if n else None,

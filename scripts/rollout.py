@@ -4,7 +4,7 @@
     make serve                                                  # TorchServe with the stable version
     make canary MAR=model_store/intent_classifier_v2.mar        # register, 5 -> 25 -> 50 -> 100 %, decide
     make rollout-status                                         # state, routing, versions, last decisions
-    make promote | make rollback                                # operator override of the rollout in progress
+    make canary-promote | make canary-rollback                  # operator override of the rollout in progress
     .venv/bin/python scripts/rollout.py canary --abort          # stop a rollout: weight 0, unregister new version
 
 Clients call the proxy (params rollout.proxy.port) at /predictions/intent_classifier with their

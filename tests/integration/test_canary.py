@@ -273,3 +273,58 @@ def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, can
     assert "5" not in registered_versions(ts)
     early = [r for r in Rollout(params, ts, proxy).log.read() if r["canary"] == "5" and r.get("early")]
     assert early and early[0]["live"]["5"]["5xx"] > 0
+
+
+def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, model_dirs, tmp_path):
+    """The real CLI: killed in the middle of a step, then rerun with --abort (the resume path is
+    the same entry point; the unit tests cover resuming to the end)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    import yaml
+
+    from pipeline.config import PROJECT_ROOT
+
+    ts, proxy, store = stack
+    ts.save_state()  # what `make serve` leaves for other commands
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["good"], "6", store, canary_params)
+    params = copy.deepcopy(canary_params)
+    params["rollout"]["hold_seconds"] = 120
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    cli = [sys.executable, str(PROJECT_ROOT / "scripts" / "rollout.py"), "--params", str(params_file),
+           "--ts-run-dir", str(ts.run_dir), "--proxy-prefix", str(proxy.prefix)]
+    store_state = StateStore(Path(params["rollout"]["state_dir"]), MODEL)
+
+    command = subprocess.Popen([*cli, "canary", "--mar", str(mar), "--no-registry"], start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            state = store_state.load()
+            if state is not None and state.canary == "6" and state.status == "canary" and proxy.status()["weight"] == 25:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the rollout command never reached its first canary step")
+        os.killpg(command.pid, signal.SIGKILL)  # no chance to clean up: only the saved state survives
+        command.wait(timeout=30)
+    finally:
+        if command.poll() is None:
+            os.killpg(command.pid, signal.SIGKILL)
+
+    assert store_state.load().status == "canary" and "6" in registered_versions(ts)
+    status = subprocess.run([*cli, "status"], capture_output=True, text=True, timeout=60)
+    assert status.returncode == 0 and json.loads(status.stdout)["state"]["canary"] == "6"
+    # a different archive may not start while v6 is in canary
+    other = build_mar(model_dirs["good"], "7", store, canary_params)
+    refused = subprocess.run([*cli, "canary", "--mar", str(other)], capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 3 and "in progress" in refused.stderr
+
+    aborted = subprocess.run([*cli, "canary", "--abort"], capture_output=True, text=True, timeout=120)
+    assert aborted.returncode == 1, aborted.stderr
+    assert store_state.load().status == "aborted"
+    assert "6" not in registered_versions(ts) and ts.default_version(MODEL) == stable
+    assert proxy.status()["weight"] == 0 and proxy.status()["stable"] == stable

@@ -55,6 +55,7 @@ def test_ts_metrics_are_read_per_version_and_turned_into_step_deltas():
     deltas = ts_deltas({"2": {"requests": 36.0, "inference_us": 360000.0}}, after)
     assert deltas["2"] == {"requests": 10, "mean_inference_ms": 10.0, "mean_queue_ms": 0.0}
     assert deltas["1"]["requests"] == 154
+    assert "2" not in ts_deltas(after, after)  # no traffic in the step: not reported
 
 
 def test_live_stats_split_access_log_records_by_version():

@@ -1,0 +1,50 @@
+"""Shared integration fixtures: a model store with two tiny .mar versions (built once per session)
+and one TorchServe per test module on free loopback ports, stopped whatever the tests did."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from pipeline.archive import ArchiveRequest, build_archive
+from pipeline.services import free_port
+from pipeline.services.torchserve import TorchServe
+from tests.serving_helpers import build_tiny_model_dir
+
+MODEL = "intent_classifier"
+
+
+@pytest.fixture(scope="session")
+def tiny_mar_store(tmp_path_factory, tiny_encoder_dir, params) -> tuple[Path, Path]:
+    """(model store with intent_classifier.mar = version 1 and intent_classifier_v2.mar = version 2,
+    the tiny model directory both were built from)."""
+    root = tmp_path_factory.mktemp("tiny_mars")
+    model_dir = build_tiny_model_dir(tiny_encoder_dir, root / "model", params)
+    store = root / "model_store"
+    for version, mar_name in (("1", MODEL), ("2", f"{MODEL}_v2")):
+        build_archive(ArchiveRequest(model_dir=model_dir, version=version, mar_name=mar_name, model_store=store), params)
+    return store, model_dir
+
+
+@pytest.fixture(scope="module")
+def torchserve_env() -> dict[str, str]:
+    """Extra environment of the module's TorchServe (override in a module, e.g. a Redis URL)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
+def module_torchserve(tiny_mar_store, torchserve_env, tmp_path_factory, request):
+    """TorchServe serving intent_classifier version 1, token auth on, config.properties hardening."""
+    store, _ = tiny_mar_store
+    ts = TorchServe(model_store=store, run_dir=tmp_path_factory.mktemp("ts_run"), models={MODEL: f"{MODEL}.mar"},
+                    inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
+                    grpc_ports=(free_port(), free_port()), env=torchserve_env)
+    ts.start(timeout=180)
+    failed_before = request.session.testsfailed
+    try:
+        yield ts
+    finally:
+        if request.session.testsfailed > failed_before:
+            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
+        ts.stop()

@@ -157,6 +157,12 @@ MLFLOW_PORT ?=
 mlflow-server: install ## MLflow tracking + registry server on 127.0.0.1 (params registry.server; one worker, Host checks; Ctrl-C stops)
 	$(PYTHON) scripts/mlflow_server.py --config $(PARAMS) $(if $(MLFLOW_PORT),--port $(MLFLOW_PORT))
 
+# Reliability: faults, fuzzing and security probes against servers it starts on free 127.0.0.1 ports
+RELIABILITY_ARGS ?=
+.PHONY: reliability
+reliability: install ## Fault/fuzz/security runs on loopback (tiny model; RELIABILITY_ARGS="--model-dir DIR") -> bench/reliability.json + table
+	$(PYTHON) scripts/reliability.py --config $(PARAMS) $(RELIABILITY_ARGS)
+
 # Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
 ROLLOUT_ARGS ?=
 .PHONY: canary canary-promote canary-rollback rollout-status proxy-stop kserve-package

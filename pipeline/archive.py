@@ -8,8 +8,9 @@ What goes in (flat at the archive root unless noted), and why:
   --serialized-file model.safetensors (weights, no pickle);
 - --extra-files: model_config.json (architecture + labels), tokenizer files, calibration.json,
   params.yaml and training_metrics.json of the model dir (provenance), the optional ONNX int8
-  export, and the packages the handler imports: model_src/ and pipeline/{features,calibration,
-  prediction_log}.py (stdlib/numpy/torch only);
+  export with onnx_parity.json (its top-1 agreement with torch on the test split: the archive is
+  refused below serve.onnx_min_top1_agreement), and the packages the handler imports:
+  model_src/ and pipeline/{features,calibration,prediction_log}.py (stdlib/numpy/torch only);
 - --config-file: serve_config/model-config.yaml plus, under `handler:`, the `serve`,
   `techniques` and `monitor` sections of params.yaml, so settings live in params.yaml only.
 Every input is checked first; a missing or broken file fails naming it, before anything is built.
@@ -56,6 +57,7 @@ class ArchiveRequest:
     mar_name: str | None = None  # file name without .mar; default: model_name
     model_store: Path = PROJECT_ROOT / "model_store"
     onnx: bool = False  # include the ONNX int8 export (always when serve.runtime is onnx)
+    parity_file: Path | None = None  # JSONL with "text": ONNX vs torch top-1 agreement gate
     force: bool = True
 
 
@@ -120,6 +122,7 @@ SERVE_TYPES = {
     "cache_ttl_seconds": (int,), "explain_n_steps": (int,), "explain_max_n_steps": (int,),
     "explain_max_texts": (int,), "top_k": (int,), "redis_url": (str, type(None)),
     "low_confidence_threshold": (int, float, type(None)), "cache_enabled": (bool,),
+    "onnx_min_top1_agreement": (int, float),
 }
 
 
@@ -170,9 +173,31 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
         from pipeline.onnx_export import export_onnx
 
         extra.append(export_onnx(request.model_dir, staging / ONNX_FILE))
+        if request.parity_file is not None:
+            extra.append(check_onnx_parity(request, params, staging))
     config_file = staging / "model-config.yaml"
     config_file.write_text(yaml.safe_dump(model_config_yaml(params), sort_keys=False), encoding="utf-8")
     return {"extra_files": extra, "config_file": config_file}
+
+
+def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> Path:
+    """Top-1 agreement of the int8 export with torch on parity_file; below the threshold -> ArchiveError."""
+    from pipeline.onnx_export import top1_agreement
+
+    path = request.parity_file
+    if not path.is_file():
+        raise ArchiveError(f"{path} not found: the ONNX parity check needs it (run `make data`)")
+    texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    figures = top1_agreement(request.model_dir, staging / ONNX_FILE, texts) | {"file": str(path)}
+    threshold = float(params["serve"].get("onnx_min_top1_agreement", 0.99))
+    print(f"ONNX int8 vs torch top-1 agreement on {path.name}: {figures['top1_agreement']:.4f} "
+          f"({figures['n']} texts, max probability gap {figures['max_prob_gap']:.4f}; threshold {threshold})")
+    if figures["top1_agreement"] < threshold:
+        raise ArchiveError(f"ONNX int8 export agrees with torch on {figures['top1_agreement']:.2%} of {path}, "
+                           f"below serve.onnx_min_top1_agreement={threshold}: serve with runtime torch")
+    out = staging / "onnx_parity.json"
+    out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    return out
 
 
 def build_archive(request: ArchiveRequest, params: dict | None = None) -> Path:

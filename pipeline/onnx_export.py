@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from tqdm import tqdm
 
 OUTPUT_NAMES = ["intent_logits", "level_logits", "complexity_score"]
 
@@ -87,7 +88,7 @@ def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
 
         feats = np.asarray(extract_features(texts), dtype=np.float32)
     agree, max_gap = 0, 0.0
-    for i, text in enumerate(texts):
+    for i, text in enumerate(tqdm(texts, desc="ONNX vs torch parity", leave=False)):
         enc = tokenizer([text], truncation=True, max_length=model.config["max_length"], return_tensors="np")
         ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
         feed = {"input_ids": ids, "attention_mask": mask}

@@ -25,6 +25,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--mar-name", help="output file name without .mar (default: serve.model_name)")
     parser.add_argument("--model-store", type=Path, help="output directory (default: paths.model_store)")
     parser.add_argument("--onnx", action="store_true", help="pack the ONNX int8 export (implied by serve.runtime: onnx)")
+    parser.add_argument("--parity-file", type=Path,
+                        help="JSONL texts for the ONNX vs torch top-1 gate (default: processed test split)")
     parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
     args = parser.parse_args(argv)
     if bool(args.model) != bool(args.version):
@@ -51,6 +53,7 @@ def main(argv: list[str] | None = None) -> int:
             mar_name=args.mar_name,
             model_store=args.model_store or resolve_path(params["paths"]["model_store"]),
             onnx=args.onnx,
+            parity_file=args.parity_file or resolve_path(params["paths"]["processed_dir"]) / "test.jsonl",
         )
         print(f"Archiving {source} as {request.model_name} version {version} (runtime {params['serve']['runtime']})")
         mar = build_archive(request, params)

@@ -1,0 +1,265 @@
+"""Benchmark of the served model against its own ceiling and a naive peer (`make bench`).
+
+Measures, on realistic prompts with a real spread of lengths (hand-written dev set + the test
+split, 3..150 words, never the held-out realistic test set):
+- served latency p50/p95/p99 at concurrency 1 (cache misses: Redis flushed first);
+- served throughput at concurrency 16 with TorchServe's dynamic batching (cache misses);
+- served latency of cache hits at concurrency 1;
+- the raw in-process throughput of the same archive (handler code, no HTTP): the ceiling;
+- a naive handler: a transformers pipeline per request, batch size 1, torch fp32, in process
+  (no HTTP cost, so the comparison favours the peer).
+TorchServe and Redis run on free loopback ports in a temporary directory, so a running
+`make serve` is not disturbed. The load generator shares the 2 cores with the server: figures
+are for the whole box, noted with its load average.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import platform
+import random
+import statistics
+import tempfile
+import threading
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from pipeline.config import resolve_path
+from pipeline.services import LOOPBACK, free_port
+from pipeline.services.redis import RedisServer
+from pipeline.services.torchserve import TorchServe
+
+MIN_WORDS, MAX_WORDS = 3, 150
+
+
+def load_prompts(params: dict, limit: int, seed: int = 0) -> list[str]:
+    """Distinct prompts of 3..150 words from the realistic dev set and the processed test split."""
+    sources = [resolve_path(params["paths"]["realistic_dev"]),
+               resolve_path(params["paths"]["processed_dir"]) / "test.jsonl"]
+    texts: list[str] = []
+    for path in sources:
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} not found: run `make data` (benchmark prompts come from it)")
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                text = json.loads(line)["text"]
+                if MIN_WORDS <= len(text.split()) <= MAX_WORDS:
+                    texts.append(text)
+    texts = list(dict.fromkeys(texts))
+    random.Random(seed).shuffle(texts)
+    return texts[:limit]
+
+
+def summary_ms(seconds: list[float]) -> dict:
+    ms = np.asarray(seconds) * 1000.0
+    return {"n": int(ms.size), "p50_ms": round(float(np.percentile(ms, 50)), 2),
+            "p95_ms": round(float(np.percentile(ms, 95)), 2), "p99_ms": round(float(np.percentile(ms, 99)), 2),
+            "mean_ms": round(float(ms.mean()), 2)}
+
+
+def word_stats(texts: list[str]) -> dict:
+    words = [len(t.split()) for t in texts]
+    return {"n": len(words), "min": min(words), "median": statistics.median(words), "max": max(words)}
+
+
+# --- served ------------------------------------------------------------------------------------
+
+
+def _client(port: int, token: str, path: str):
+    """A keep-alive HTTP client per thread; returns post(text) -> (status, seconds, body)."""
+    local = threading.local()
+
+    def post(text: str):
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = http.client.HTTPConnection(LOOPBACK, port, timeout=60)
+        body = json.dumps({"text": text}).encode()
+        start = time.perf_counter()
+        conn.request("POST", path, body=body, headers={"Authorization": f"Bearer {token}",
+                                                       "Content-Type": "application/json"})
+        response = conn.getresponse()
+        data = response.read()
+        elapsed = time.perf_counter() - start
+        return response.status, elapsed, data
+
+    return post
+
+
+def run_load(post, texts: list[str], concurrency: int, desc: str) -> tuple[list[float], float, int]:
+    """Send every text once with `concurrency` clients: (latencies, wall seconds, errors)."""
+    latencies, errors = [], 0
+    start = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        for status, elapsed, _ in tqdm(pool.map(post, texts), total=len(texts), desc=desc, leave=False):
+            latencies.append(elapsed)
+            errors += status != 200
+    return latencies, time.perf_counter() - start, errors
+
+
+def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: int, registration: dict) -> dict:
+    """Start Redis + TorchServe on free ports, measure, stop both."""
+    import redis
+
+    with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
+        tmp = Path(tmp)
+        cache = RedisServer(port=free_port(), run_dir=tmp / "redis").start()
+        ts = TorchServe(model_store=mar.parent, run_dir=tmp / "ts", env={"INTENT_REDIS_URL": cache.url,
+                        "BETTERPROMPTS_PREDICTION_LOG": str(tmp / "predictions-{pid}.jsonl")},
+                        inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
+                        grpc_ports=(free_port(), free_port()))
+        try:
+            ts.start(timeout=300)
+            response = ts.manage("POST", "models", params={"url": mar.name, "synchronous": "true", **registration},
+                                 timeout=300)
+            if response.status_code != 200:
+                raise RuntimeError(f"registering {mar.name} failed: {response.text}")
+            model = json.loads(zipfile.ZipFile(mar).read("MAR-INF/MANIFEST.json"))["model"]["modelName"]
+            described = ts.describe(model)[0]
+            post = _client(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}")
+            flush = redis.Redis.from_url(cache.url).flushdb
+            run_load(post, texts[:32], 4, "warm-up")
+            flush()
+            lat_c1, _, err_c1 = run_load(post, texts[:latency_n], 1, "latency c=1")
+            flush()
+            lat_cn, wall, err_cn = run_load(post, texts, concurrency, f"throughput c={concurrency}")
+            lat_hit, _, err_hit = run_load(post, texts[:latency_n], 1, "cache hits c=1")
+            return {
+                "config": {k: described.get(k) for k in ("modelVersion", "batchSize", "maxBatchDelay", "minWorkers")},
+                "latency_c1": summary_ms(lat_c1) | {"errors": err_c1},
+                f"throughput_c{concurrency}": {"prompts_per_s": round(len(texts) / wall, 1), "errors": err_cn}
+                | summary_ms(lat_cn),
+                "cache_hit_c1": summary_ms(lat_hit) | {"errors": err_hit},
+            }
+        except Exception as exc:
+            raise RuntimeError(f"{exc}\n--- TorchServe log tail ---\n{ts.log_tail(40)}") from exc
+        finally:
+            ts.stop()
+            cache.stop()
+
+
+# --- in process ----------------------------------------------------------------------------------
+
+
+def extract_archive(mar: Path, dst: Path) -> Path:
+    with zipfile.ZipFile(mar) as zf:
+        zf.extractall(dst)
+    return dst
+
+
+def local_handler(model_dir: Path, threads: int):
+    """The archive's handler on a TorchServe Context in this process (cache off)."""
+    import sys
+
+    import ts
+    import yaml
+    from ts.context import Context
+    from ts.metrics.metric_cache_yaml_impl import MetricsCacheYamlImpl
+
+    sys.path.insert(0, str(model_dir))  # the archived handler, model_src and pipeline modules
+    try:
+        from intent_handler import IntentHandler
+    finally:
+        sys.path.remove(str(model_dir))
+    config = yaml.safe_load((model_dir / "model-config.yaml").read_text())
+    config["handler"]["torch_threads"] = threads
+    config["handler"].setdefault("serve", {})["cache_enabled"] = False
+    manifest = json.loads((model_dir / "MAR-INF" / "MANIFEST.json").read_text())
+    metrics = MetricsCacheYamlImpl(str(Path(ts.__file__).parent / "configs" / "metrics.yaml"))
+    metrics.initialize_cache()
+    context = Context(manifest["model"]["modelName"], str(model_dir), manifest, 1, None, ts.__version__,
+                      metrics=metrics, model_yaml_config=config)
+    handler = IntentHandler()
+    handler.initialize(context)
+    handler.prediction_log = None
+    return handler
+
+
+def raw_throughput(handler, texts: list[str], batch_size: int) -> float:
+    """Prompts/s of the handler's own tokenise + features + bucketed forward (no HTTP, no cache)."""
+    handler.predict_texts(texts[:16])  # warm-up
+    start = time.perf_counter()
+    for i in tqdm(range(0, len(texts), batch_size), desc="raw in-process", leave=False):
+        handler.predict_texts(texts[i : i + batch_size])
+    return len(texts) / (time.perf_counter() - start)
+
+
+def naive_throughput(model_dir: Path, texts: list[str], threads: int) -> float:
+    """A transformers pipeline per request, batch size 1, torch fp32: what a first handler does."""
+    import torch
+    from transformers import AutoTokenizer, pipeline
+
+    from model_src.intent_classifier_model import IntentClassifier
+    from pipeline.features import extract_features
+
+    torch.set_num_threads(threads)
+    model = IntentClassifier.from_pretrained(model_dir)
+    pipe = pipeline("feature-extraction", model=model.encoder, tokenizer=AutoTokenizer.from_pretrained(str(model_dir)),
+                    device="cpu")
+
+    def predict(text: str):
+        hidden = pipe(text, return_tensors=True)  # (1, T, H)
+        x = model.pool(hidden, torch.ones(hidden.shape[:2], dtype=torch.long))
+        if model.feature_mean.numel():
+            feats = torch.from_numpy(np.asarray(extract_features([text]), dtype=np.float32))
+            x = torch.cat([x, (feats - model.feature_mean) / model.feature_std], dim=-1)
+        return model.intent_head(x).softmax(-1), model.complexity_head(x)
+
+    with torch.inference_mode():
+        predict(texts[0])
+        start = time.perf_counter()
+        for text in tqdm(texts, desc="naive pipeline", leave=False):
+            predict(text)
+    return len(texts) / (time.perf_counter() - start)
+
+
+def machine() -> dict:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    return {"cpu": cpu, "cores": os.cpu_count(), "python": platform.python_version(),
+            "load_average_1m": round(os.getloadavg()[0], 2)}
+
+
+def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 800, latency_n: int = 300, concurrency: int = 16,
+                  naive_n: int = 200, registration: dict | None = None) -> dict:
+    """All figures plus the issue's targets, as one JSON-able dict."""
+    import yaml
+
+    if not mar.is_file():
+        raise FileNotFoundError(f"{mar} not found: run `make archive`")
+    texts = load_prompts(params, n_prompts)
+    registration = registration or {}
+    result = {"archive": str(mar), "machine": machine(), "prompts": word_stats(texts)}
+    result["served"] = served_figures(mar, texts, concurrency=concurrency, latency_n=latency_n,
+                                      registration=registration)
+    with tempfile.TemporaryDirectory(prefix="bench-mar-") as tmp:
+        model_dir = extract_archive(mar, Path(tmp))
+        config = yaml.safe_load((model_dir / "model-config.yaml").read_text())
+        workers = int(registration.get("initial_workers", config.get("minWorkers", 1)))
+        threads = int(config["handler"].get("torch_threads", 1)) * workers
+        runtime = config["handler"]["serve"]["runtime"]
+        batch = int(registration.get("batch_size", config.get("batchSize", 1)))
+        handler = local_handler(model_dir, threads)
+        result["raw_in_process"] = {"runtime": runtime, "threads": threads, "batch_size": batch,
+                                    "prompts_per_s": round(raw_throughput(handler, texts, batch), 1)}
+        result["naive_pipeline"] = {"runtime": "torch fp32, transformers pipeline, batch 1", "threads": threads,
+                                    "prompts_per_s": round(naive_throughput(model_dir, texts[:naive_n], threads), 1)}
+    result["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
+    served_tput = result["served"][f"throughput_c{concurrency}"]["prompts_per_s"]
+    result["targets"] = {
+        "p95_c1_le_15ms": result["served"]["latency_c1"]["p95_ms"] <= 15.0,
+        "served_ge_0.7x_raw": served_tput >= 0.7 * result["raw_in_process"]["prompts_per_s"],
+        "served_ge_2x_naive": served_tput >= 2.0 * result["naive_pipeline"]["prompts_per_s"],
+        "cache_hit_p50_le_2ms": result["served"]["cache_hit_c1"]["p50_ms"] <= 2.0,
+    }
+    result["ratios"] = {
+        "served_over_raw": round(served_tput / result["raw_in_process"]["prompts_per_s"], 2),
+        "served_over_naive": round(served_tput / result["naive_pipeline"]["prompts_per_s"], 2),
+    }
+    return result

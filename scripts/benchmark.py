@@ -1,0 +1,72 @@
+#!/usr/bin/env python
+"""Benchmark the served archive: latency, throughput vs its raw in-process ceiling and a naive peer.
+
+    python scripts/benchmark.py                                   # model_store/intent_classifier.mar -> bench/results.json
+    python scripts/benchmark.py --batch-size 4 --max-batch-delay 2 --workers 2 --output bench/tuning/b4_d2_w2.json
+
+Registration overrides (--batch-size, --max-batch-delay, --workers) are for tuning; without them
+the archive's serve_config/model-config.yaml values are measured. Not a test: it reports figures
+and whether the issue's targets are met. Exit codes: 0 done, 2 missing input, 1 failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from pipeline.benchmark import run_benchmark
+from pipeline.config import load_params, resolve_path
+
+
+def table(result: dict) -> str:
+    s = result["served"]
+    tput = next(v for k, v in s.items() if k.startswith("throughput_c"))
+    rows = [
+        ("served latency c=1 (p50 / p95 / p99 ms)",
+         f"{s['latency_c1']['p50_ms']} / {s['latency_c1']['p95_ms']} / {s['latency_c1']['p99_ms']}"),
+        ("served throughput c=16 (prompts/s)", f"{tput['prompts_per_s']}"),
+        ("cache hit latency c=1 (p50 / p95 ms)", f"{s['cache_hit_c1']['p50_ms']} / {s['cache_hit_c1']['p95_ms']}"),
+        (f"raw in-process forward ({result['raw_in_process']['runtime']}, prompts/s)",
+         f"{result['raw_in_process']['prompts_per_s']}"),
+        ("naive handler: transformers pipeline, batch 1 (prompts/s)", f"{result['naive_pipeline']['prompts_per_s']}"),
+        ("served / raw, served / naive", f"{result['ratios']['served_over_raw']}x, {result['ratios']['served_over_naive']}x"),
+    ]
+    return "\n".join(["| measure | value |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
+    parser.add_argument("--mar", type=Path, help="archive (default: <paths.model_store>/<serve.model_name>.mar)")
+    parser.add_argument("--output", type=Path, default=Path("bench/results.json"))
+    parser.add_argument("--prompts", type=int, default=800, help="distinct prompts for the throughput run")
+    parser.add_argument("--latency-prompts", type=int, default=300, help="prompts for the c=1 latency runs")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--naive-prompts", type=int, default=200)
+    parser.add_argument("--batch-size", type=int, help="override the archive's batchSize")
+    parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
+    parser.add_argument("--workers", type=int, help="override the archive's worker count")
+    args = parser.parse_args(argv)
+    params = load_params(args.config)
+    mar = args.mar or resolve_path(params["paths"]["model_store"]) / f"{params['serve']['model_name']}.mar"
+    registration = {key: value for key, value in (("batch_size", args.batch_size), ("max_batch_delay", args.max_batch_delay),
+                                                  ("initial_workers", args.workers)) if value is not None}
+    try:
+        result = run_benchmark(params, mar, n_prompts=args.prompts, latency_n=args.latency_prompts,
+                               concurrency=args.concurrency, naive_n=args.naive_prompts, registration=registration)
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(table(result))
+    print(f"targets: {result['targets']}")
+    print(f"machine: {result['machine']}")
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -49,7 +49,7 @@ from pipeline.rollout_checks import (
     send_probe,
     ts_deltas,
 )
-from pipeline.services.nginx import Routing, read_access_log
+from pipeline.services.nginx import Routing, access_log_size, read_access_log
 
 log = logging.getLogger(__name__)
 
@@ -386,11 +386,9 @@ class Rollout:
         except requests.RequestException as exc:
             out["proxy"] = f"unreachable: {exc}"
         try:
+            default = self.ts.default_version(self.model)
             out["versions"] = {
-                d["modelVersion"]: {
-                    "workers": [w.get("status") for w in d.get("workers", [])],
-                    "default": bool(d.get("isDefault") or d.get("defaultVersion")),
-                }
+                d["modelVersion"]: {"workers": [w.get("status") for w in d.get("workers", [])], "default": d["modelVersion"] == default}
                 for d in self.ts.describe(self.model)
             }
         except (requests.RequestException, OSError) as exc:
@@ -447,13 +445,14 @@ class Rollout:
     def _steps(self, state: RolloutState) -> str | None:
         for index in range(state.step, len(state.steps)):
             weight = state.steps[index]
+            offset = access_log_size(self.proxy.access_log)
             self.proxy.set_routing(Routing(state.stable, state.canary, weight))
             step_start = self.clock()
             ts_before = self._ts_metrics()
             self.log.append("weight", state, step=index, weight=weight)
-            failure = self._hold(state, index, weight, step_start)
+            failure = self._hold(state, index, weight, step_start, offset)
             if failure is None:
-                figures = self._measure(state, step_start, ts_before)
+                figures = self._measure(state, step_start, offset, ts_before)
                 reasons = decide(figures, state.canary, self.cfg.thresholds)
                 decision = "rollback" if reasons else ("promote" if index == len(state.steps) - 1 else "continue")
                 self.log.append("step", state, step=index, weight=weight, decision=decision, reasons=reasons, **figures)
@@ -464,12 +463,12 @@ class Rollout:
             self.store.save(state)
         return None
 
-    def _hold(self, state: RolloutState, index: int, weight: float, step_start: float) -> str | None:
+    def _hold(self, state: RolloutState, index: int, weight: float, step_start: float, offset: int) -> str | None:
         """Wait hold_seconds, checking the canary's live 5xx rate every check_interval_seconds."""
         live_only = replace(self.cfg.thresholds, max_p95_ms=None)
         while (remaining := self.cfg.hold_seconds - (self.clock() - step_start)) > 0:
             self.sleep(min(self.cfg.check_interval_seconds, remaining))
-            live = live_stats(read_access_log(self.proxy.access_log, since=step_start))
+            live = live_stats(read_access_log(self.proxy.access_log, since=step_start, offset=offset))
             reasons = decide({"live": live}, state.canary, live_only)
             if reasons:
                 self.log.append(
@@ -485,8 +484,8 @@ class Rollout:
             log.warning("TorchServe metrics unavailable: %s", exc)
             return {}
 
-    def _measure(self, state: RolloutState, step_start: float, ts_before: dict) -> dict:
-        live = live_stats(read_access_log(self.proxy.access_log, since=step_start))
+    def _measure(self, state: RolloutState, step_start: float, offset: int, ts_before: dict) -> dict:
+        live = live_stats(read_access_log(self.proxy.access_log, since=step_start, offset=offset))
         rows = self._probe()
         texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
         headers = self.ts.headers("inference")

@@ -76,7 +76,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     try:
         ts = torchserve.TorchServe.attach(args.ts_run_dir or torchserve.DEFAULT_RUN_DIR)
-        proxy = ensure_proxy(params, ts, proxy_prefix)
+        if args.command == "status":  # report, never start anything
+            try:
+                proxy = nginx.NginxProxy.attach(proxy_prefix)
+            except (FileNotFoundError, RuntimeError):
+                proxy = None
+        else:
+            proxy = ensure_proxy(params, ts, proxy_prefix)
     except (FileNotFoundError, RuntimeError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
@@ -100,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
     except (RolloutBusy, RolloutError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 3
-    print(f"{state.model}: v{state.canary} {state.status} ({state.reason}); serving through {proxy.url}")
+    print(f"{state.model}: v{state.canary} {state.status} ({state.reason}); clients: {proxy.url}/predictions/{state.model}")
     print(f"decisions: {rollout.cfg.log_path}")
     return 0 if state.status == "promoted" else 1
 

@@ -306,8 +306,17 @@ class NginxProxy:
         return proxy
 
 
-def read_access_log(path: Path, since: float = 0.0) -> list[dict]:
-    """Records of the proxy's JSON access log written at or after `since` (epoch seconds).
+def access_log_size(path: Path) -> int:
+    """Where the access log ends now: pass it as `offset` to read only what comes after."""
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+def read_access_log(path: Path, since: float = 0.0, offset: int = 0) -> list[dict]:
+    """Records of the proxy's JSON access log written at or after `since` (epoch seconds),
+    starting at byte `offset` (a long-running proxy's log is not re-read from the start).
 
     nginx writes each line with one write(); only a last line without its newline (being written
     right now) is left for the next read. Any other unreadable line is an error naming it.
@@ -315,14 +324,15 @@ def read_access_log(path: Path, since: float = 0.0) -> list[dict]:
     if not path.is_file():
         return []
     records = []
-    with path.open(encoding="utf-8") as fh:
-        for number, line in enumerate(fh, start=1):
-            if not line.endswith("\n"):
+    with path.open("rb") as fh:
+        fh.seek(offset if offset <= access_log_size(path) else 0)  # a smaller file was rotated
+        for raw in fh:
+            if not raw.endswith(b"\n"):
                 break
             try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{path}: line {number} is not a JSON access-log record: {exc}") from exc
+                record = json.loads(raw)
+            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{path}: the line at byte {fh.tell() - len(raw)} is not a JSON access-log record: {exc}") from exc
             if float(record["msec"]) >= since:
                 records.append(record)
     return records

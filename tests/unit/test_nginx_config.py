@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.services.nginx import NginxProxy, Routing, nginx_binary, read_access_log, render, split_block
+from pipeline.services.nginx import (
+    NginxProxy,
+    Routing,
+    access_log_size,
+    nginx_binary,
+    read_access_log,
+    render,
+    split_block,
+)
 
 
 def nginx_installed() -> bool:
@@ -73,5 +81,15 @@ def test_access_log_reader_keeps_records_since_a_time_and_names_bad_lines(tmp_pa
     )
     assert [r["version"] for r in read_access_log(path, since=15.0)] == ["2"]
     path.write_text('{"msec": 10.0\n{"msec": 20.0, "version": "2", "status": 200, "request_time": 0.0}\n')
-    with pytest.raises(ValueError, match="line 1"):
+    with pytest.raises(ValueError, match="byte 0"):
         read_access_log(path)
+
+
+def test_access_log_reader_starts_at_an_offset_and_survives_rotation(tmp_path):
+    path = tmp_path / "access.jsonl"
+    first = '{"msec": 10.0, "version": "1", "status": 200, "request_time": 0.01}\n'
+    path.write_text(first + '{"msec": 11.0, "version": "2", "status": 200, "request_time": 0.01}\n')
+    assert [r["version"] for r in read_access_log(path, offset=len(first))] == ["2"]
+    assert access_log_size(path) == path.stat().st_size
+    path.write_text(first)  # rotated: shorter than the offset, read from the start
+    assert [r["version"] for r in read_access_log(path, offset=10_000)] == ["1"]

@@ -327,3 +327,12 @@ def test_a_second_command_is_refused_while_one_holds_the_lock(setup):
             make(p, ts, proxy).start(mar)
     finally:
         holder.unlock()
+
+
+def test_status_reports_state_routing_versions_and_last_decisions(setup):
+    p, ts, proxy, mar = setup
+    make(p, ts, proxy).start(mar)
+    status = make(p, ts, proxy).status()
+    assert status["state"]["status"] == "promoted"
+    assert status["versions"] == {"2": {"workers": ["READY"], "default": True}}
+    assert status["last_decisions"][-1]["event"] == "promoted"

@@ -336,3 +336,37 @@ def test_status_reports_state_routing_versions_and_last_decisions(setup):
     assert status["state"]["status"] == "promoted"
     assert status["versions"] == {"2": {"workers": ["READY"], "default": True}}
     assert status["last_decisions"][-1]["event"] == "promoted"
+
+
+@pytest.mark.slow  # creating the MLflow SQLite schema takes ~20 s on this box
+def test_promotion_moves_the_champion_alias_in_a_real_registry(params, tmp_path):
+    """move_champion_alias on a throwaway SQLite registry: champion -> new, previous_champion -> old,
+    challenger cleared; a version the registry lacks is a note, not an error."""
+    from mlflow import MlflowClient
+
+    from pipeline import registry
+    from pipeline.rollout import move_champion_alias
+    from pipeline.tracking import setup_mlflow
+
+    p = copy.deepcopy(params)
+    p["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path}/mlflow.db"
+    p["mlflow"]["artifact_location"] = str(tmp_path / "artifacts")
+    setup_mlflow(p)
+    client = MlflowClient()
+    name = p["mlflow"]["registered_model"]
+    client.create_registered_model(name)
+    for _ in range(2):
+        (tmp_path / "model").mkdir(exist_ok=True)
+        client.create_model_version(name, str(tmp_path / "model"))
+    client.set_registered_model_alias(name, registry.CHAMPION, "1")
+    client.set_registered_model_alias(name, registry.CHALLENGER, "2")
+
+    note = move_champion_alias(p)("2", "1")
+    assert "champion" in note
+    assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "2"
+    assert str(client.get_model_version_by_alias(name, registry.PREVIOUS_CHAMPION).version) == "1"
+    assert registry.CHALLENGER not in client.get_registered_model(name).aliases
+    assert "champion_since" in client.get_model_version(name, "2").tags
+
+    assert "not in the MLflow registry" in move_champion_alias(p)("local-1a2b3c4d", "2")
+    assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "2"  # untouched

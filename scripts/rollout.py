@@ -12,7 +12,8 @@ TorchServe inference token; the X-Model-Version response header names the versio
 Run `canary` again with the same archive after an interruption: it resumes at the step it was in.
 
 Exit codes: 0 promoted / done, 1 the new version was rolled back or aborted, 2 bad input (archive,
-params), 3 cannot act now (no rollout in progress, another rollout command running, server down).
+params), 3 cannot act now (no rollout in progress, another rollout command running, server down),
+130 interrupted (state saved: rerun to resume).
 """
 
 from __future__ import annotations
@@ -100,6 +101,10 @@ def main(argv: list[str] | None = None) -> int:
             state = rollout.promote_now()
         else:
             state = rollout.rollback_now()
+    except KeyboardInterrupt:
+        print("interrupted: the rollout state is saved; rerun the same `make canary MAR=...` to resume, "
+              "or `scripts/rollout.py canary --abort` to roll back", file=sys.stderr)
+        return 130
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

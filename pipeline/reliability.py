@@ -605,8 +605,8 @@ def verdicts(results: dict) -> dict[str, tuple[bool, str]]:
         ok = r["lost"] == 0 and bool(r["new_pids"]) and r["answered"] + r["failed"] == r["requests"]
         out["Worker killed under load"] = (ok, (
             f"{r['requests']} requests at concurrency {r['concurrency']}: {r['answered']} answered "
-            f"({r['answered_after_retry']} after a client retry), {r['failed']} failed with a visible status "
-            f"{r['failed_statuses'] or ''}, {r['lost']} lost; new worker READY after {r['worker_restart_s']} s, "
+            f"({r['answered_after_retry']} after a client retry), {r['failed']} failed with a status the client saw"
+            f"{' ' + str(r['failed_statuses']) if r['failed_statuses'] else ''}, {r['lost']} lost; new worker READY after {r['worker_restart_s']} s, "
             f"longest gap between answers {r['longest_gap_between_answers_s']} s"))
     if "redis_restart" in results:
         r = results["redis_restart"]

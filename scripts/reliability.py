@@ -166,7 +166,9 @@ def main(argv: list[str] | None = None) -> int:
         "results": results,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+    # paths relative to the repository: the file is committed with the README figures
+    text = json.dumps(report, indent=2, default=str).replace(f"{PROJECT_ROOT}/", "")
+    args.out.write_text(text + "\n", encoding="utf-8")
     print()
     print(reliability.markdown_table(results))
     for scenario, error in errors.items():

@@ -26,7 +26,6 @@ import requests
 from pipeline.rollout import Rollout, StateStore
 from pipeline.services import free_port
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
-from tests.serving_helpers import build_tiny_model_dir
 
 pytestmark = pytest.mark.integration
 MODEL = "intent_classifier"
@@ -56,9 +55,10 @@ def canary_params(params, tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
-def model_dirs(tiny_encoder_dir, canary_params, tmp_path_factory) -> dict[str, Path]:
+def model_dirs(tiny_mar_store, tmp_path_factory) -> dict[str, Path]:
+    """The shared tiny model (tests/integration/conftest.py) and two broken variants of it."""
     root = tmp_path_factory.mktemp("canary_models")
-    good = build_tiny_model_dir(tiny_encoder_dir, root / "good", canary_params)
+    good = tiny_mar_store[1]
     # labels rotated by one: every prediction names another intent than the stable version's
     shuffled = Path(shutil.copytree(good, root / "shuffled"))
     config = json.loads((shuffled / "model_config.json").read_text())
@@ -73,38 +73,26 @@ def model_dirs(tiny_encoder_dir, canary_params, tmp_path_factory) -> dict[str, P
 
 
 def build_mar(model_dir: Path, version: str, store: Path, params: dict) -> Path:
+    """An archive of `version` in the module TorchServe's model store (named apart from the shared ones)."""
     from pipeline.archive import ArchiveRequest, build_archive
 
-    request = ArchiveRequest(model_dir=model_dir, version=version, mar_name=f"{MODEL}_v{version}", model_store=store)
+    request = ArchiveRequest(model_dir=model_dir, version=version, mar_name=f"{MODEL}_canary_v{version}", model_store=store)
     return build_archive(request, params)
 
 
 @pytest.fixture(scope="module")
-def stack(model_dirs, canary_params, tmp_path_factory):
-    """TorchServe serving v1 and the canary proxy in front of it; both stopped whatever happens."""
-    from pipeline.services.torchserve import TorchServe
-
-    root = tmp_path_factory.mktemp("canary_stack")
-    store = root / "model_store"
-    build_mar(model_dirs["good"], "1", store, canary_params)
-    ts = TorchServe(
-        model_store=store,
-        run_dir=root / "torchserve",
-        models={MODEL: f"{MODEL}_v1.mar"},
-        inference_port=free_port(),
-        management_port=free_port(),
-        metrics_port=free_port(),
-        grpc_ports=(free_port(), free_port()),
+def stack(module_torchserve, tmp_path_factory):
+    """The module's TorchServe (serving v1, shared fixture) and the canary proxy in front of it."""
+    ts = module_torchserve
+    proxy = NginxProxy(
+        upstream_port=ts.inference_port, listen_port=free_port(), prefix=tmp_path_factory.mktemp("canary_nginx"), model_name=MODEL
     )
-    proxy = NginxProxy(upstream_port=ts.inference_port, listen_port=free_port(), prefix=root / "nginx", model_name=MODEL)
     try:
-        ts.start()
-        proxy.start(Routing("1"))
-        yield ts, proxy, store
+        proxy.start(Routing(ts.default_version(MODEL)))
+        yield ts, proxy, Path(ts.model_store)
     finally:
         print("\n--- nginx error log ---\n" + proxy.log_tail(20))
         proxy.stop()
-        ts.stop()
 
 
 class ClientLoop:
@@ -161,11 +149,10 @@ def registered_versions(ts) -> set[str]:
     return {d["modelVersion"] for d in ts.describe(MODEL)}
 
 
-def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(stack, canary_params, model_dirs, record_property):
+def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(stack, record_property):
     ts, proxy, store = stack
     stable = ts.default_version(MODEL)
-    build_mar(model_dirs["good"], "2", store, canary_params)
-    assert ts.register(f"{MODEL}_v2.mar", initial_workers=1).status_code == 200
+    assert ts.register(f"{MODEL}_v2.mar", initial_workers=1).status_code == 200  # version 2 of the shared store
     ts.ensure_default(MODEL, stable)
     try:
         proxy.set_routing(Routing(stable, "2", 25))

@@ -8,7 +8,8 @@ PYTHON ?= $(VENV)/bin/python
 DVC ?= $(VENV)/bin/dvc
 PARAMS ?= params.yaml
 # pip on this kind of machine prints a line per missing local index: keep the log readable
-PIP_QUIET = 2>&1 | grep -vE "is ignored: it is neither a file nor a directory" || true
+# (pipefail keeps pip's exit status; the braces only stop grep's "nothing left" status from failing)
+PIP_QUIET = 2>&1 | { grep -vE "is ignored: it is neither a file nor a directory" || true; }
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1

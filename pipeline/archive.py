@@ -8,9 +8,9 @@ What goes in (flat at the archive root unless noted), and why:
   --serialized-file model.safetensors (weights, no pickle);
 - --extra-files: model_config.json (architecture + labels), tokenizer files, calibration.json,
   params.yaml and training_metrics.json of the model dir (provenance), the optional ONNX int8
-  export with onnx_parity.json (its top-1 agreement with torch on the test split: the archive is
-  refused below serve.onnx_min_top1_agreement), and the packages the handler imports:
-  model_src/ and pipeline/{features,calibration,prediction_log}.py (stdlib/numpy/torch only);
+  export with onnx_parity.json (its top-1 agreement with torch on the test split; below
+  serve.onnx_min_top1_agreement the archive serves with runtime torch), and the packages the
+  handler imports: model_src/ and pipeline/{features,calibration,prediction_log}.py;
 - --config-file: serve_config/model-config.yaml plus, under `handler:`, the `serve`,
   `techniques` and `monitor` sections of params.yaml, so settings live in params.yaml only.
 Every input is checked first; a missing or broken file fails naming it, before anything is built.
@@ -169,19 +169,34 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
     (packages / "model_src" / "__init__.py").write_text("")
     shutil.copy2(MODEL_FILE, packages / "model_src" / MODEL_FILE.name)
     extra.append(packages)  # a directory: its contents land at the archive root (pipeline/, model_src/)
-    if request.onnx or params.get("serve", {}).get("runtime") == "onnx":
+    runtime = params.get("serve", {}).get("runtime", "torch")
+    if request.onnx or runtime == "onnx":
         from pipeline.onnx_export import export_onnx
 
-        extra.append(export_onnx(request.model_dir, staging / ONNX_FILE))
+        onnx_file = export_onnx(request.model_dir, staging / ONNX_FILE)
+        parity_ok = True
         if request.parity_file is not None:
-            extra.append(check_onnx_parity(request, params, staging))
+            parity, parity_ok = check_onnx_parity(request, params, staging)
+            extra.append(parity)
+        if parity_ok:
+            extra.append(onnx_file)
+        elif runtime == "onnx":
+            print(f"warning: the ONNX export is not packed and this archive serves with runtime torch "
+                  f"(see {parity.name} in the archive)")
+            runtime = "torch"
     config_file = staging / "model-config.yaml"
-    config_file.write_text(yaml.safe_dump(model_config_yaml(params), sort_keys=False), encoding="utf-8")
+    config = model_config_yaml(params)
+    config["handler"]["serve"] = {**config["handler"]["serve"], "runtime": runtime}
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return {"extra_files": extra, "config_file": config_file}
 
 
-def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> Path:
-    """Top-1 agreement of the int8 export with torch on parity_file; below the threshold -> ArchiveError."""
+def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> tuple[Path, bool]:
+    """Top-1 agreement of the int8 export with torch on parity_file -> (onnx_parity.json, passed).
+
+    Below serve.onnx_min_top1_agreement the archive falls back to runtime torch (loudly) rather
+    than failing: the torch model is always in the archive, so serving stays correct.
+    """
     from pipeline.onnx_export import top1_agreement
 
     path = request.parity_file
@@ -190,14 +205,12 @@ def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> P
     texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     figures = top1_agreement(request.model_dir, staging / ONNX_FILE, texts) | {"file": str(path)}
     threshold = float(params["serve"].get("onnx_min_top1_agreement", 0.99))
+    figures |= {"threshold": threshold, "passed": figures["top1_agreement"] >= threshold}
     print(f"ONNX int8 vs torch top-1 agreement on {path.name}: {figures['top1_agreement']:.4f} "
           f"({figures['n']} texts, max probability gap {figures['max_prob_gap']:.4f}; threshold {threshold})")
-    if figures["top1_agreement"] < threshold:
-        raise ArchiveError(f"ONNX int8 export agrees with torch on {figures['top1_agreement']:.2%} of {path}, "
-                           f"below serve.onnx_min_top1_agreement={threshold}: serve with runtime torch")
     out = staging / "onnx_parity.json"
     out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
-    return out
+    return out, figures["passed"]
 
 
 def build_archive(request: ArchiveRequest, params: dict | None = None) -> Path:

@@ -72,8 +72,11 @@ class _ExportForward(torch.nn.Module):
         return self.model(input_ids, attention_mask, token_type_ids, features)
 
 
-def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
-    """Share of texts where the ONNX model's top-1 intent equals torch's (and the max prob gap)."""
+def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str], batch_size: int = 16) -> dict:
+    """Share of texts where the ONNX model's top-1 intent equals torch's (and the max prob gap).
+
+    Both run on the same length-sorted, padded batches, as the handler feeds them.
+    """
     import onnxruntime as ort
 
     from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
@@ -87,29 +90,31 @@ def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str]) -> dict:
         from pipeline.features import extract_features
 
         feats = np.asarray(extract_features(texts), dtype=np.float32)
+    ids = tokenizer(texts, truncation=True, max_length=model.config["max_length"])["input_ids"]
+    order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+    pad_id = tokenizer.pad_token_id or 0
     agree, max_gap = 0, 0.0
-    for i, text in enumerate(tqdm(texts, desc="ONNX vs torch parity", leave=False)):
-        enc = tokenizer([text], truncation=True, max_length=model.config["max_length"], return_tensors="np")
-        ids, mask = enc["input_ids"].astype(np.int64), enc["attention_mask"].astype(np.int64)
-        feed = {"input_ids": ids, "attention_mask": mask}
+    for start in tqdm(range(0, len(order), batch_size), desc="ONNX vs torch parity", leave=False):
+        batch = order[start : start + batch_size]
+        width = max(len(ids[i]) for i in batch)
+        input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros_like(input_ids)
+        for row, i in enumerate(batch):
+            input_ids[row, : len(ids[i])], mask[row, : len(ids[i])] = ids[i], 1
+        feed = {"input_ids": input_ids, "attention_mask": mask}
         if "token_type_ids" in input_names:
-            feed["token_type_ids"] = np.zeros_like(ids)
+            feed["token_type_ids"] = np.zeros_like(input_ids)
         if "features" in input_names:
-            feed["features"] = feats[i : i + 1]
-        onnx_logits = session.run(["intent_logits"], feed)[0][0]
+            feed["features"] = feats[batch]
+        onnx_logits = session.run(["intent_logits"], feed)[0]
         with torch.inference_mode():
-            torch_logits = model(
-                torch.from_numpy(ids),
-                torch.from_numpy(mask),
-                torch.zeros_like(torch.from_numpy(ids)) if "token_type_ids" in input_names else None,
-                torch.from_numpy(feats[i : i + 1]) if feats is not None else None,
-            )[0][0].numpy()
-        agree += int(onnx_logits.argmax() == torch_logits.argmax())
-        p_onnx, p_torch = _softmax(onnx_logits), _softmax(torch_logits)
-        max_gap = max(max_gap, float(np.abs(p_onnx - p_torch).max()))
+            torch_logits = model(*(torch.from_numpy(feed[name]) if name in feed else None
+                                   for name in ("input_ids", "attention_mask", "token_type_ids", "features")))[0].numpy()
+        agree += int((onnx_logits.argmax(-1) == torch_logits.argmax(-1)).sum())
+        max_gap = max(max_gap, float(np.abs(_softmax(onnx_logits) - _softmax(torch_logits)).max()))
     return {"n": len(texts), "top1_agreement": agree / max(len(texts), 1), "max_prob_gap": max_gap}
 
 
 def _softmax(x: np.ndarray) -> np.ndarray:
-    e = np.exp(x - x.max())
-    return e / e.sum()
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)

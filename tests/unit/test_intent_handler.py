@@ -23,9 +23,15 @@ def model_dir(tmp_path_factory, tiny_encoder_dir, params):
 
 
 @pytest.fixture(scope="module")
-def handler(model_dir, params):
+def torch_params(params):
+    """The torch runtime: outputs comparable to pipeline.predict.Predictor to the last digit."""
+    return {**params, "serve": {**params["serve"], "runtime": "torch"}}
+
+
+@pytest.fixture(scope="module")
+def handler(model_dir, torch_params):
     h = ih.IntentHandler()
-    ctx = make_context(model_dir, params)
+    ctx = make_context(model_dir, torch_params)
     h.initialize(ctx)
     h.settings["redis_url"] = None  # unit tests: no Redis unless a test sets a client
     return h
@@ -282,7 +288,7 @@ def test_metrics_are_emitted_through_the_context(handler, caplog):
     assert {"intent_cache_misses", "intent_rows_rejected", "intent_predictions", "intent_confidence"} <= names
 
 
-def test_onnx_runtime_serves_the_same_top1(model_dir, params, tmp_path):
+def test_onnx_runtime_serves_the_same_top1(model_dir, params, torch_params, tmp_path):
     from pipeline.onnx_export import export_onnx, top1_agreement
     from tests.conftest import TINY_ROWS
 
@@ -296,7 +302,7 @@ def test_onnx_runtime_serves_the_same_top1(model_dir, params, tmp_path):
     handler.initialize(make_context(onnx_dir, onnx_params))
     handler.settings["redis_url"] = None
     torch_handler = ih.IntentHandler()
-    torch_handler.initialize(make_context(onnx_dir, params))
+    torch_handler.initialize(make_context(onnx_dir, torch_params))
     torch_handler.settings["redis_url"] = None
     body = json.dumps({"texts": texts}).encode()
     onnx_out = run(handler, [(JSON, body)])[0][0]
@@ -378,3 +384,21 @@ def test_snapshot_default_versions_are_read(tmp_path):
     (config / "20260101000000000-snapshot.cfg").write_text("model_snapshot={}\n")
     (config / "20260102000000000-snapshot.cfg").write_text(f"model_snapshot={escaped}\n")
     assert snapshot_defaults(latest_snapshot(tmp_path)) == {"intent_classifier": "2"}
+
+
+def test_archive_falls_back_to_torch_when_onnx_parity_is_too_low(model_dir, params, tmp_path):
+    import yaml
+
+    from pipeline.archive import ArchiveRequest, stage
+    from tests.conftest import TINY_ROWS
+
+    parity_file = tmp_path / "test.jsonl"
+    parity_file.write_text("".join(json.dumps({"text": t}) + "\n" for rows in TINY_ROWS.values() for t in rows))
+    strict = {**params, "serve": {**params["serve"], "runtime": "onnx", "onnx_min_top1_agreement": 1.01}}
+    request = ArchiveRequest(model_dir=model_dir, version="1", parity_file=parity_file)
+    staged = stage(request, strict, tmp_path / "staging")
+    names = {p.name for p in staged["extra_files"]}
+    assert "model.int8.onnx" not in names and "onnx_parity.json" in names
+    parity = json.loads((tmp_path / "staging" / "onnx_parity.json").read_text())
+    assert parity["n"] == 30 and parity["passed"] is False
+    assert yaml.safe_load(staged["config_file"].read_text())["handler"]["serve"]["runtime"] == "torch"

@@ -100,11 +100,12 @@ evaluate: install ## Evaluate a model: metrics, calibration, plots, report in pa
 # STORAGE=postgresql+psycopg2://... lets several `make hpo` workers share one study.
 N_TRIALS ?=
 STORAGE ?=
+HPO_WORKERS ?= 2
 RUN_ID ?=
 DRY_RUN ?=
 .PHONY: hpo register promote
-hpo: data ## Optuna search (params hpo) -> hpo_results/best_params.yaml; then `make train BEST=1` (N_TRIALS=n, STORAGE=url)
-	$(PYTHON) scripts/train_intent_classifier.py --hyperparameter-search --config $(PARAMS) \
+hpo: data ## Optuna search, HPO_WORKERS=2 processes x 1 thread -> hpo_results/best_params.yaml; then `make train BEST=1` (N_TRIALS=n, STORAGE=url)
+	$(PYTHON) scripts/train_intent_classifier.py --hyperparameter-search --config $(PARAMS) --workers $(HPO_WORKERS) \
 		$(if $(N_TRIALS),--n-trials $(N_TRIALS)) $(if $(STORAGE),--storage $(STORAGE))
 
 register: install ## Register MODEL=dir (default paths.model_dir) or RUN_ID=id as a new registry version, then run the promotion gate

@@ -108,12 +108,14 @@ def overrides_for(values: dict[str, Any], params: dict) -> dict[str, dict[str, A
     return out
 
 
-def trial_params(params: dict, values: dict[str, Any]) -> dict:
-    """params for one trial: the suggested values plus the cheaper HPO budget."""
+def trial_params(params: dict, values: dict[str, Any], threads: int | None = None) -> dict:
+    """params for one trial: the suggested values plus the cheaper HPO budget (and torch threads)."""
     hpo = params["hpo"]
     budget = {"epochs": int(hpo["epochs"]), "checkpoint_every_steps": 0}
     if hpo.get("max_train_samples"):
         budget["max_train_samples"] = int(hpo["max_train_samples"])
+    if threads:
+        budget["num_threads"] = int(threads)
     out = merged(params, overrides_for(values, params))
     return merged(out, {"train": budget})
 
@@ -218,7 +220,7 @@ def _trial_dir(params: dict, study_name: str, number: int) -> Path:
     return resolve_path(params["hpo"]["output_dir"]) / study_name / f"trial_{number:03d}"
 
 
-def make_objective(params: dict, train_fn: TrainFn, parent_id: str | None, study_name: str):
+def make_objective(params: dict, train_fn: TrainFn, parent_id: str | None, study_name: str, threads: int | None = None):
     """objective(trial) -> best validation weighted F1 of one run_training with the trial's values."""
     import optuna
 
@@ -228,7 +230,7 @@ def make_objective(params: dict, train_fn: TrainFn, parent_id: str | None, study
         values = suggest(trial, space)
         trial.set_user_attr("worker", f"{socket.gethostname()}:{os.getpid()}")
         out_dir = _trial_dir(params, study_name, trial.number)
-        tparams = trial_params(params, values)
+        tparams = trial_params(params, values, threads)
         log.info("trial %d: %s", trial.number, values)
 
         def on_epoch_end(epoch: int, val_metrics: dict) -> None:
@@ -250,6 +252,8 @@ def make_objective(params: dict, train_fn: TrainFn, parent_id: str | None, study
         trial.set_user_attr("seconds", round(time.time() - t0, 1))
         trial.set_user_attr("model_dir", str(result.get("model_dir", out_dir)))
         trial.set_user_attr("epochs_run", result.get("epochs_run"))
+        if result.get("process_cpu_seconds") is not None:  # cumulative for this worker process
+            trial.set_user_attr("process_cpu_seconds", result["process_cpu_seconds"])
         for split in ("test", "realistic_test", "realistic_dev"):
             if isinstance(result.get(split), dict) and OBJECTIVE_KEY in result[split]:
                 trial.set_user_attr(f"{split}_{OBJECTIVE_KEY}", result[split][OBJECTIVE_KEY])
@@ -461,11 +465,14 @@ def run_study(
     worker_id: int = 0,
     train_fn: TrainFn | None = None,
     log_to_mlflow: bool = True,
+    threads: int | None = None,
 ) -> dict:
     """Run (or continue) the study until it has `n_trials` finished trials; returns a summary.
 
-    Finished = complete + pruned. Several workers may call this at once on a shared PostgreSQL
-    storage: together they stop at the target (each may finish the trial it is running).
+    Finished = complete + pruned. Several workers may call this at once on a shared storage
+    (PostgreSQL; SQLite for a few workers on one machine, whose writes are minutes apart):
+    together they stop at the target (each may finish the trial it is running). `threads`
+    overrides train.num_threads per trial (1 per worker when workers share the cores).
     """
     import optuna
 
@@ -487,7 +494,7 @@ def run_study(
     t0 = time.time()
     if remaining > 0:
         study.optimize(
-            make_objective(params, train_fn, parent_id, name),
+            make_objective(params, train_fn, parent_id, name, threads),
             n_trials=remaining,
             callbacks=[
                 optuna.study.MaxTrialsCallback(target, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)),

@@ -87,6 +87,9 @@ def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentPa
     hpo.add_argument("--storage", default=None, help="Optuna storage URL (default: params hpo.storage); postgresql+psycopg2://... for many workers")
     hpo.add_argument("--study-name", default=None, help="default: params hpo.study_name")
     hpo.add_argument("--worker-id", type=int, default=0, help="sampler seed offset, distinct per worker sharing a study")
+    hpo.add_argument("--workers", type=int, default=1,
+                     help="start this many worker processes on this machine sharing the study (one torch thread each)")
+    hpo.add_argument("--threads", type=int, default=None, help="torch threads per trial (default: params train.num_threads)")
     for group in groups:
         g = parser.add_argument_group(group.__name__)
         for f in dataclasses.fields(group):
@@ -170,8 +173,13 @@ def run_hpo(params: dict, args: argparse.Namespace) -> int:
     from pipeline.hpo import run_study
 
     try:
+        if args.workers > 1:
+            failed = run_workers(params, args)
+            if failed:
+                print(f"error: HPO worker(s) {failed} failed: see logs/hpo_worker<i>.log", file=sys.stderr)
+                return 1
         summary = run_study(params, n_trials=args.n_trials, storage=args.storage, study_name=args.study_name,
-                            worker_id=args.worker_id, log_to_mlflow=not args.no_mlflow)
+                            worker_id=args.worker_id, log_to_mlflow=not args.no_mlflow, threads=args.threads)
     except KeyboardInterrupt:
         print("interrupted: rerun the same command to continue the study", file=sys.stderr)
         return 130
@@ -180,6 +188,48 @@ def run_hpo(params: dict, args: argparse.Namespace) -> int:
         return 1
     print(json.dumps(summary, indent=2))
     return 1 if "error" in summary else 0
+
+
+def run_workers(params: dict, args: argparse.Namespace) -> list[int]:
+    """Start `--workers` copies of this command (one torch thread each) on one study; ids of failed ones.
+
+    The study, MLflow experiment and parent run are created first, so the workers never race to
+    create them. Afterwards the caller's own run_study finds the target reached and only writes
+    the summary, best params and plots.
+    """
+    import subprocess
+
+    from pipeline import hpo
+    from pipeline.config import PROJECT_ROOT
+
+    study = hpo.create_study(params, args.storage, args.study_name)
+    if not args.no_mlflow:
+        hpo.parent_run_id(study, params, hpo.storage_url(params, args.storage))
+    argv, skip = [], False
+    for item in sys.argv[1:]:  # this command without --workers/--worker-id/--threads/--prepare-data
+        if skip:
+            skip = False
+        elif item in ("--workers", "--worker-id", "--threads"):
+            skip = True
+        elif item != "--prepare-data" and not item.startswith(("--workers=", "--worker-id=", "--threads=")):
+            argv.append(item)
+    threads = args.threads or max(1, int(params["train"].get("num_threads", 1)) // args.workers)
+    log_dir = PROJECT_ROOT / "logs"
+    log_dir.mkdir(exist_ok=True)
+    procs = []
+    for i in range(args.workers):
+        log_file = (log_dir / f"hpo_worker{i}.log").open("w")
+        procs.append(subprocess.Popen([sys.executable, __file__, *argv, "--worker-id", str(i), "--threads", str(threads)],
+                                      stdout=log_file, stderr=subprocess.STDOUT))
+        log_file.close()
+        print(f"worker {i}: pid {procs[-1].pid}, log {log_dir / f'hpo_worker{i}.log'}", file=sys.stderr)
+    try:
+        codes = [p.wait() for p in procs]
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        raise
+    return [i for i, code in enumerate(codes) if code != 0]
 
 
 if __name__ == "__main__":

@@ -219,6 +219,7 @@ def test_training_cli_searches_and_uses_best_params(hpo_params, tmp_path, monkey
     calls = []
     monkeypatch.setattr(hpo, "run_study", lambda params, **kw: calls.append(kw) or {"complete": 3})
     assert cli.main(["--config", str(config), "--hyperparameter-search", "--n-trials", "3", "--no-mlflow"]) == 0
-    assert calls == [{"n_trials": 3, "storage": None, "study_name": None, "worker_id": 0, "log_to_mlflow": False}]
+    assert calls == [{"n_trials": 3, "storage": None, "study_name": None, "worker_id": 0, "log_to_mlflow": False,
+                      "threads": None}]
     best.unlink()
     assert cli.main(["--config", str(config), "--use-best-params"]) == 2

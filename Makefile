@@ -70,10 +70,10 @@ s3-stop: ## Stop the local S3 server
 	$(PYTHON) scripts/s3_server.py stop --port $(S3_PORT)
 
 data-push: s3-start ## Push the DVC-tracked data to the S3 remote
-	$(DVC) push
+	$(DVC) push generate prepare
 
 data-pull: s3-start ## Pull the DVC-tracked data from the S3 remote
-	$(DVC) pull
+	$(DVC) pull generate prepare
 
 ##@ Model
 NPROC ?= 2

@@ -72,7 +72,7 @@ def test_repro_is_a_noop_the_second_time_and_push_pull_round_trips(dvc_repo, tmp
     repo, env = dvc_repo
     dvc = str(Path(sys.executable).parent / "dvc")
 
-    first = _run([dvc, "repro"], repo, env)
+    first = _run([dvc, "repro", "prepare"], repo, env)  # the data stages; train has its own tests
     assert "Running stage 'prepare'" in first
     outs = ["data/raw/prompts.jsonl"] + [f"data/processed/{n}.jsonl" for n in ("train", "val", "test")]
     outs += ["data/processed/stats.json", "data/interim/rejected.jsonl"]
@@ -83,7 +83,7 @@ def test_repro_is_a_noop_the_second_time_and_push_pull_round_trips(dvc_repo, tmp
     lock = (repo / "dvc.lock").read_text(encoding="utf-8")
     assert str(tmp_path) not in lock and str(PROJECT_ROOT) not in lock  # no machine paths
 
-    second = _run([dvc, "repro"], repo, env)
+    second = _run([dvc, "repro", "prepare"], repo, env)
     assert "Running stage" not in second
     assert "up to date" in second.lower()
     before = _digests(repo, outs)
@@ -93,13 +93,13 @@ def test_repro_is_a_noop_the_second_time_and_push_pull_round_trips(dvc_repo, tmp
     try:
         env = {**env, **client_env(port)}
         _run([dvc, "remote", "modify", "--local", "s3store", "endpointurl", server.endpoint_url], repo, env)
-        pushed = _run([dvc, "push"], repo, env)
+        pushed = _run([dvc, "push", "generate", "prepare"], repo, env)
         assert "pushed" in pushed
         shutil.rmtree(repo / ".dvc" / "cache")
         for p in outs:
             (repo / p).unlink()
-        _run([dvc, "pull"], repo, env)
+        _run([dvc, "pull", "generate", "prepare"], repo, env)
         assert _digests(repo, outs) == before
-        assert "up to date" in _run([dvc, "status"], repo, env).lower()
+        assert "up to date" in _run([dvc, "status", "prepare"], repo, env).lower()
     finally:
         server.stop()

@@ -5,9 +5,10 @@ split, 3..150 words, never the held-out realistic test set):
 - served latency p50/p95/p99 at concurrency 1 (cache misses: Redis flushed first);
 - served throughput at concurrency 16 with TorchServe's dynamic batching (cache misses);
 - served latency of cache hits at concurrency 1;
-- the raw in-process throughput of the same archive (handler code, no HTTP): the ceiling;
-- a naive handler: a transformers pipeline per request, batch size 1, torch fp32, in process
-  (no HTTP cost, so the comparison favours the peer).
+- the raw in-process throughput of the same archive (handler code, no HTTP), in as many
+  single-threaded processes as the server has workers: the ceiling;
+- a naive handler: a transformers pipeline per request, batch size 1, torch fp32, same process
+  layout, in process (no HTTP cost, so the comparison favours the peer).
 TorchServe and Redis run on free loopback ports in a temporary directory, so a running
 `make serve` is not disturbed. The load generator shares the 2 cores with the server: figures
 are for the whole box, noted with its load average.
@@ -154,7 +155,7 @@ def extract_archive(mar: Path, dst: Path) -> Path:
 
 
 def local_handler(model_dir: Path, threads: int):
-    """The archive's handler on a TorchServe Context in this process (cache off)."""
+    """The archive's handler on a TorchServe Context in this process (cache and prediction log off)."""
     import sys
 
     import ts
@@ -170,6 +171,7 @@ def local_handler(model_dir: Path, threads: int):
     config = yaml.safe_load((model_dir / "model-config.yaml").read_text())
     config["handler"]["torch_threads"] = threads
     config["handler"].setdefault("serve", {})["cache_enabled"] = False
+    config["handler"].setdefault("monitor", {}).setdefault("prediction_log", {})["enabled"] = False
     manifest = json.loads((model_dir / "MAR-INF" / "MANIFEST.json").read_text())
     metrics = MetricsCacheYamlImpl(str(Path(ts.__file__).parent / "configs" / "metrics.yaml"))
     metrics.initialize_cache()
@@ -177,30 +179,31 @@ def local_handler(model_dir: Path, threads: int):
                       metrics=metrics, model_yaml_config=config)
     handler = IntentHandler()
     handler.initialize(context)
-    handler.prediction_log = None
     return handler
 
 
-def raw_throughput(handler, texts: list[str], batch_size: int) -> float:
-    """Prompts/s of the handler's own tokenise + features + bucketed forward (no HTTP, no cache)."""
+def _raw_worker(model_dir: str, texts: list[str], batch_size: int, barrier) -> float:
+    """One worker process: the handler's tokenise + features + bucketed forward over its shard."""
+    handler = local_handler(Path(model_dir), threads=1)
     handler.predict_texts(texts[:16])  # warm-up
+    barrier.wait()
     start = time.perf_counter()
-    for i in tqdm(range(0, len(texts), batch_size), desc="raw in-process", leave=False):
+    for i in range(0, len(texts), batch_size):
         handler.predict_texts(texts[i : i + batch_size])
-    return len(texts) / (time.perf_counter() - start)
+    return time.perf_counter() - start
 
 
-def naive_throughput(model_dir: Path, texts: list[str], threads: int) -> float:
-    """A transformers pipeline per request, batch size 1, torch fp32: what a first handler does."""
+def _naive_worker(model_dir: str, texts: list[str], batch_size: int, barrier) -> float:
+    """One worker process of a naive handler: a transformers pipeline per request, batch 1, torch fp32."""
     import torch
     from transformers import AutoTokenizer, pipeline
 
     from model_src.intent_classifier_model import IntentClassifier
     from pipeline.features import extract_features
 
-    torch.set_num_threads(threads)
+    torch.set_num_threads(1)
     model = IntentClassifier.from_pretrained(model_dir)
-    pipe = pipeline("feature-extraction", model=model.encoder, tokenizer=AutoTokenizer.from_pretrained(str(model_dir)),
+    pipe = pipeline("feature-extraction", model=model.encoder, tokenizer=AutoTokenizer.from_pretrained(model_dir),
                     device="cpu")
 
     def predict(text: str):
@@ -213,10 +216,44 @@ def naive_throughput(model_dir: Path, texts: list[str], threads: int) -> float:
 
     with torch.inference_mode():
         predict(texts[0])
+        barrier.wait()
         start = time.perf_counter()
-        for text in tqdm(texts, desc="naive pipeline", leave=False):
+        for text in texts:
             predict(text)
-    return len(texts) / (time.perf_counter() - start)
+    return time.perf_counter() - start
+
+
+def parallel_throughput(worker, model_dir: Path, texts: list[str], workers: int, batch_size: int = 1) -> float:
+    """Prompts/s of `workers` single-threaded processes sharing the texts (the server's topology),
+    all started together after loading; the slowest process sets the wall time."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    barrier, results = ctx.Barrier(workers), ctx.Queue()
+    procs = [ctx.Process(target=_timed, args=(worker, str(model_dir), texts[i::workers], batch_size, barrier, results))
+             for i in range(workers)]
+    for proc in procs:
+        proc.start()
+    try:
+        seconds = [results.get(timeout=1800) for _ in procs]
+    finally:
+        for proc in procs:
+            proc.join(timeout=60)
+            if proc.is_alive():
+                proc.kill()
+    failed = [s for s in seconds if isinstance(s, str)]
+    if failed:
+        raise RuntimeError(f"benchmark worker failed: {failed[0]}")
+    return len(texts) / max(seconds)
+
+
+def _timed(worker, model_dir: str, texts: list[str], batch_size: int, barrier, results) -> None:
+    """Process entry point: put the worker's seconds (or its error) on the results queue."""
+    try:
+        results.put(worker(model_dir, texts, batch_size, barrier))
+    except Exception as exc:  # noqa: BLE001 - reported to the parent, which raises it
+        barrier.abort()
+        results.put(f"{type(exc).__name__}: {exc}")
 
 
 def machine() -> dict:
@@ -235,21 +272,23 @@ def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 800, latency_n: i
         raise FileNotFoundError(f"{mar} not found: run `make archive`")
     texts = load_prompts(params, n_prompts)
     registration = registration or {}
-    result = {"archive": str(mar), "machine": machine(), "prompts": word_stats(texts)}
+    result = {"archive": mar.name, "machine": machine(), "prompts": word_stats(texts)}
     result["served"] = served_figures(mar, texts, concurrency=concurrency, latency_n=latency_n,
                                       registration=registration)
     with tempfile.TemporaryDirectory(prefix="bench-mar-") as tmp:
         model_dir = extract_archive(mar, Path(tmp))
         config = yaml.safe_load((model_dir / "model-config.yaml").read_text())
         workers = int(registration.get("initial_workers", config.get("minWorkers", 1)))
-        threads = int(config["handler"].get("torch_threads", 1)) * workers
         runtime = config["handler"]["serve"]["runtime"]
         batch = int(registration.get("batch_size", config.get("batchSize", 1)))
-        handler = local_handler(model_dir, threads)
-        result["raw_in_process"] = {"runtime": runtime, "threads": threads, "batch_size": batch,
-                                    "prompts_per_s": round(raw_throughput(handler, texts, batch), 1)}
-        result["naive_pipeline"] = {"runtime": "torch fp32, transformers pipeline, batch 1", "threads": threads,
-                                    "prompts_per_s": round(naive_throughput(model_dir, texts[:naive_n], threads), 1)}
+        result["raw_in_process"] = {
+            "runtime": runtime, "processes": workers, "threads_each": 1, "batch_size": batch,
+            "prompts_per_s": round(parallel_throughput(_raw_worker, model_dir, texts, workers, batch), 1),
+        }
+        result["naive_pipeline"] = {
+            "runtime": "torch fp32, transformers pipeline, batch 1", "processes": workers, "threads_each": 1,
+            "prompts_per_s": round(parallel_throughput(_naive_worker, model_dir, texts[:naive_n], workers), 1),
+        }
     result["machine"]["load_average_1m_after"] = round(os.getloadavg()[0], 2)
     served_tput = result["served"][f"throughput_c{concurrency}"]["prompts_per_s"]
     result["targets"] = {

@@ -30,7 +30,7 @@ def tiny_params(params: dict, tmp_path: Path, encoder_dir: Path, rows: list[dict
         realistic_test=str(processed / "test.jsonl"),
         realistic_dev=str(tmp_path / "absent_dev.jsonl"),
     )
-    p["model"].update(base=str(encoder_dir), max_length=32)
+    p["model"].update(base=str(encoder_dir), max_length=32, freeze_embeddings=False)  # random embeddings must learn
     p["train"].update(epochs=2, batch_size=8, learning_rate=1e-3, warmup_ratio=0.0, num_threads=1,
                       early_stopping_patience=0, checkpoint_every_steps=2, amp=False)
     p["train"].update(train)

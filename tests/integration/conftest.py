@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.archive import ArchiveRequest, build_archive
+from pipeline.config import PROJECT_ROOT
 from pipeline.services import free_port
 from pipeline.services.torchserve import TorchServe
 from tests.serving_helpers import build_tiny_model_dir
@@ -25,6 +27,12 @@ def tiny_mar_store(tmp_path_factory, tiny_encoder_dir, params) -> tuple[Path, Pa
     for version, mar_name in (("1", MODEL), ("2", f"{MODEL}_v2")):
         build_archive(ArchiveRequest(model_dir=model_dir, version=version, mar_name=mar_name, model_store=store), params)
     return store, model_dir
+
+
+@pytest.fixture(scope="session")
+def configured_workers() -> int:
+    """Workers per model version as archived from serve_config/model-config.yaml (minWorkers)."""
+    return int(yaml.safe_load((PROJECT_ROOT / "serve_config" / "model-config.yaml").read_text())["minWorkers"])
 
 
 @pytest.fixture(scope="module")

@@ -39,17 +39,17 @@ def test_calls_without_a_valid_token_are_refused(module_torchserve):
     assert requests.post(url, data=BODY, headers={**JSON, **ts.headers()}, timeout=30).status_code == 200
 
 
-def test_management_api_is_not_reachable_on_the_inference_port(module_torchserve):
+def test_management_api_is_not_reachable_on_the_inference_port(module_torchserve, configured_workers):
     ts = module_torchserve
     store = ts.model_store.resolve()
     for api in ("inference", "management"):
         for method, path in (("GET", "models"), ("GET", f"models/{MODEL}"), ("POST", f"models?url={store}/{MODEL}_v2.mar"),
-                             ("PUT", f"models/{MODEL}?min_worker=2"), ("DELETE", f"models/{MODEL}/1")):
+                             ("PUT", f"models/{MODEL}?min_worker={configured_workers + 1}"), ("DELETE", f"models/{MODEL}/1")):
             response = requests.request(method, ts.inference_url(path), headers=ts.headers(api), timeout=30)
             assert response.status_code in (400, 401, 403, 404, 405), (api, method, path, response.text)
-    # nothing changed: one version, one worker
+    # nothing changed: one version, the configured workers (the PUT of one more worker above was refused)
     described = ts.describe(MODEL)
-    assert [d["modelVersion"] for d in described] == ["1"] and len(described[0]["workers"]) == 1
+    assert [d["modelVersion"] for d in described] == ["1"] and len(described[0]["workers"]) == configured_workers
 
 
 @pytest.mark.parametrize("url", ["https://example.com/evil.mar", "http://127.0.0.1:1/x.mar", "file:///etc/passwd",

@@ -68,6 +68,7 @@ def test_handler_answers_every_body_without_raising(tmp_path, params, tiny_encod
 
     p = json.loads(json.dumps(params))
     p["serve"]["redis_url"] = None  # no cache here: this judges parsing and prediction
+    p["serve"]["runtime"] = "torch"  # the tiny model dir has no ONNX export
     context = make_context(build_tiny_model_dir(tiny_encoder_dir, tmp_path / "model", p), p)
     handler = IntentHandler()
     handler.initialize(context)

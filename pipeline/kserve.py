@@ -23,6 +23,7 @@ import yaml
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.rollout import mar_manifest
+from pipeline.services.torchserve import override_properties
 
 CONFIG_TEMPLATE = PROJECT_ROOT / "config.properties"
 MODEL_CONFIG = PROJECT_ROOT / "serve_config" / "model-config.yaml"
@@ -70,17 +71,8 @@ def model_snapshot(model_name: str, version: str, mar_name: str, model_config: d
 def config_properties(snapshot: dict, template: Path = CONFIG_TEMPLATE) -> str:
     """config.properties text for the pod: the template's settings with POD_OVERRIDES applied."""
     overrides = {**POD_OVERRIDES, "model_snapshot": json.dumps(snapshot, separators=(",", ":"))}
-    lines, seen = [], set()
-    for line in template.read_text(encoding="utf-8").splitlines():
-        key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
-        if key in overrides:
-            lines.append(f"{key}={overrides[key]}")
-            seen.add(key)
-        else:
-            lines.append(line)
-    lines.append("# KServe pod settings (pipeline/kserve.py)")
-    lines += [f"{k}={v}" for k, v in overrides.items() if k not in seen]
-    return "\n".join(lines) + "\n"
+    return override_properties(template.read_text(encoding="utf-8"), overrides,
+                               appended_header="# KServe pod settings (pipeline/kserve.py)")
 
 
 def build_package(mar: Path, out_root: Path, model_config_path: Path = MODEL_CONFIG) -> Path:

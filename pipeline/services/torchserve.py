@@ -47,19 +47,27 @@ def read_properties(path: Path) -> dict[str, str]:
     return props
 
 
-def render_config(template: Path, out: Path, overrides: dict[str, str]) -> Path:
-    """Copy template to out, replacing the values of `overrides` keys (appended when absent)."""
+def override_properties(text: str, overrides: dict[str, str], appended_header: str | None = None) -> str:
+    """Java-properties text with the values of `overrides` keys replaced; keys the text lacks are
+    appended (after `appended_header`, a comment line, when given). Comments and order are kept."""
     lines, seen = [], set()
-    for line in template.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         key = line.split("=", 1)[0].strip() if "=" in line and not line.lstrip().startswith("#") else None
         if key in overrides:
             lines.append(f"{key}={overrides[key]}")
             seen.add(key)
         else:
             lines.append(line)
+    if appended_header is not None:
+        lines.append(appended_header)
     lines += [f"{k}={v}" for k, v in overrides.items() if k not in seen]
+    return "\n".join(lines) + "\n"
+
+
+def render_config(template: Path, out: Path, overrides: dict[str, str]) -> Path:
+    """Copy template to out, replacing the values of `overrides` keys (appended when absent)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out.write_text(override_properties(template.read_text(encoding="utf-8"), overrides), encoding="utf-8")
     return out
 
 

@@ -5,8 +5,8 @@
        edited in place so its comments survive)
     -> the new intent's rows split train/val/test with the project's split ratios; the old
        splits are kept as they are (old test rows stay frozen)
-    -> fine-tune from the champion: pipeline.retrain.init_from_champion copies the old intent
-       rows by name, the new row starts fresh
+    -> fine-tune from the champion (run_training's init_model_dir, pipeline.warm_start): the old
+       intent rows are copied by name, the new row starts fresh
     -> old intents' F1 on the frozen old test rows, champion vs new model: the run reports the
        largest drop against monitor.add_intent.max_old_f1_drop (2 points by default).
 """
@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from pipeline.retrain import build_data_dir, finetune_params, read_rows, resolve_champion, score, warm_started
+from pipeline.retrain import build_data_dir, finetune_params, read_rows, resolve_champion, score
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +123,8 @@ def run_add_intent(
     run_params = finetune_params(new_params, champion_dir, data_dir, params["monitor"]["retrain"]["epochs"],
                                  params["monitor"]["retrain"]["learning_rate"], intents=new_params["intents"])
     (out_dir / "params.yaml").write_text(yaml.safe_dump(new_params, sort_keys=False), encoding="utf-8")
-    with warm_started(champion_dir):
-        result = run_training(run_params, output_dir=out_dir / "model", log_to_mlflow=log_to_mlflow)
+    result = run_training(run_params, output_dir=out_dir / "model", log_to_mlflow=log_to_mlflow,
+                          init_model_dir=champion_dir)
     model_dir = Path(result["model_dir"])
 
     old_test = read_rows(base / "test.jsonl")

@@ -11,18 +11,18 @@
        pipeline.registry (weighted-F1 margin, per-intent drop limit)
     -> register the challenger; the canary is proposed only when it is better.
 
-`init_from_champion` also serves new intents (pipeline.add_intent): the intent head's rows are
-copied by intent NAME, so a grown label list keeps every old row and adds fresh ones.
+The warm start is `run_training(..., init_model_dir=champion)` (pipeline.warm_start); it also
+serves new intents (pipeline.add_intent): the intent head's rows are copied by intent NAME, so a
+grown label list keeps every old row and adds fresh ones.
 """
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import json
 import logging
 import subprocess
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -34,77 +34,9 @@ from pipeline.prediction_log import normalise_text
 log = logging.getLogger(__name__)
 
 SPLITS = ("train", "val", "test")
-HEAD_KEYS = ("intent_head.weight", "intent_head.bias")
 
 
-# ---------------------------------------------------------------- warm start
-
-
-def init_from_champion(model, champion_dir: Path) -> dict[str, Any]:
-    """Load the champion's weights into a freshly built model whose intent list may be longer.
-
-    Every tensor must exist with the same shape, except the intent head, whose rows are placed
-    by intent name; rows of new intents keep their random init with the bias set to the mean
-    old bias (neither favoured nor suppressed at the start). The champion's feature scaling is
-    kept so the warm-started model computes exactly the champion's function on old intents.
-    """
-    import torch
-    from safetensors.torch import load_file
-
-    champ_cfg = json.loads((champion_dir / "model_config.json").read_text(encoding="utf-8"))
-    champ_state = load_file(str(champion_dir / "model.safetensors"))
-    old, new = champ_cfg["intents"], model.config["intents"]
-    missing = [i for i in old if i not in new]
-    if missing:
-        raise ValueError(f"{champion_dir}: intents {missing} are not in the new label list {new}")
-    if champ_cfg["feature_names"] != model.config["feature_names"]:
-        raise ValueError(f"{champion_dir}: feature names differ from the new model's; cannot warm-start")
-    state = model.state_dict()
-    unexpected = sorted(set(champ_state) - set(state))
-    if unexpected:
-        raise ValueError(f"{champion_dir}: tensors {unexpected[:5]} do not exist in the new model (architecture differs)")
-    rows = torch.tensor([new.index(i) for i in old])
-    with torch.no_grad():
-        for key, value in champ_state.items():
-            if key in HEAD_KEYS:
-                target = state[key]
-                if key.endswith("bias"):
-                    target[:] = value.mean()
-                target[rows] = value
-            elif state[key].shape != value.shape:
-                raise ValueError(f"{champion_dir}: {key} has shape {tuple(value.shape)}, new model {tuple(state[key].shape)}")
-            else:
-                state[key] = value
-    model.load_state_dict(state)
-    model.config["feature_mean"] = list(champ_cfg["feature_mean"])
-    model.config["feature_std"] = list(champ_cfg["feature_std"])
-    model.feature_mean.copy_(torch.tensor(champ_cfg["feature_mean"], dtype=torch.float32))
-    model.feature_std.copy_(torch.tensor(champ_cfg["feature_std"], dtype=torch.float32))
-    return {"copied": len(champ_state), "old_intents": len(old), "new_intents": [i for i in new if i not in old]}
-
-
-@contextlib.contextmanager
-def warm_started(champion_dir: Path) -> Iterator[None]:
-    """Within the block, pipeline.train.run_training starts from the champion's weights.
-
-    run_training builds its model with `pipeline.train.build_model`; this wraps that function
-    for the duration of one call (run_training has no init-weights argument of its own).
-    """
-    import pipeline.train as train_mod
-
-    original = train_mod.build_model
-
-    def build(params, encoder_dir, features):
-        model = original(params, encoder_dir, features)
-        info = init_from_champion(model, champion_dir)
-        log.info("Warm start from %s: %s", champion_dir, info)
-        return model
-
-    train_mod.build_model = build
-    try:
-        yield
-    finally:
-        train_mod.build_model = original
+# ---------------------------------------------------------------- fine-tuning
 
 
 def finetune_params(params: dict, champion_dir: Path, data_dir: Path, epochs: int, learning_rate: float,
@@ -176,18 +108,22 @@ def build_data_dir(base_processed: Path, out_dir: Path, extra: dict[str, Sequenc
     return out_dir
 
 
-def dvc_add(path: Path) -> str:
-    """`dvc add` the file when it lives in this DVC repository; returns what happened."""
-    path = path.resolve()
+def dvc_add(path: Path, repo_root: Path = PROJECT_ROOT) -> str:
+    """`dvc add` the file when it lives in the DVC repository at repo_root; returns what happened.
+
+    The file is hashed into the DVC cache and `<file>.dvc` records its md5: committing that
+    small file (git) names this revision of the data.
+    """
+    path, repo_root = path.resolve(), repo_root.resolve()
     try:
-        rel = path.relative_to(PROJECT_ROOT)
+        rel = path.relative_to(repo_root)
     except ValueError:
         return f"{path} is outside the repository: not versioned with DVC"
-    if not (PROJECT_ROOT / ".dvc").is_dir():
-        return "no DVC repository (.dvc) here: not versioned"
-    dvc = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "dvc"
+    if not (repo_root / ".dvc").is_dir():
+        return f"no DVC repository (.dvc) in {repo_root}: not versioned"
+    dvc = PROJECT_ROOT / ".venv" / "bin" / "dvc"
     cmd = [str(dvc) if dvc.is_file() else "dvc", "add", str(rel)]
-    res = subprocess.run(cmd, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300)
+    res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=300)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr.strip()}")
     return (f"new DVC revision of {rel}: commit it with `git add {rel}.dvc && git commit -m 'labelled data' "
@@ -299,8 +235,7 @@ def run_retrain(
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = build_data_dir(base_processed, out_dir / "data", {"train": additions})
     p = finetune_params(params, champion_dir, data_dir, cfg["epochs"], cfg["learning_rate"])
-    with warm_started(champion_dir):
-        result = run_training(p, output_dir=out_dir / "model", log_to_mlflow=log_to_mlflow)
+    result = run_training(p, output_dir=out_dir / "model", log_to_mlflow=log_to_mlflow, init_model_dir=champion_dir)
     model_dir = Path(result["model_dir"])
 
     test_file = frozen_test_path(params)

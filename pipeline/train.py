@@ -45,6 +45,7 @@ from pipeline.train_data import (
     read_jsonl_split,
     steps_per_epoch,
 )
+from pipeline.warm_start import init_from_champion
 
 log = logging.getLogger(__name__)
 
@@ -251,6 +252,7 @@ def run_training(
     on_epoch_end=None,
     mlflow_parent_run_id: str | None = None,
     log_to_mlflow: bool = True,
+    init_model_dir: str | Path | None = None,
 ) -> dict:
     """Train, keep the best model by validation weighted F1, evaluate it; returns the figures.
 
@@ -261,10 +263,13 @@ def run_training(
         on_epoch_end: callback(epoch, val_metrics) after each validation; may raise optuna.TrialPruned.
         mlflow_parent_run_id: log this run nested under a parent (an HPO study).
         log_to_mlflow: False for tests and quick runs.
+        init_model_dir: start from this model directory's weights (retraining, new intents) instead of
+            the pretrained encoder and a fresh head; the intent head's rows are copied by intent name
+            (pipeline.warm_start.init_from_champion), the directory's feature scaling is kept.
 
     Returns:
         dict with best_val_f1, test (and realistic_test / realistic_dev) metrics, model_dir,
-        run_id, epochs_run, global_step, train_seconds, history.
+        run_id, epochs_run, global_step, train_seconds, history, init_model_dir.
     """
     tp, mp = params["train"], params["model"]
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -298,7 +303,11 @@ def run_training(
     log.info("Rows: %s", {name: len(d) for name, d in data.items()})
 
     log.info("Instantiating model <IntentClassifier %s, pooling=%s> from %s", mp["base"], mp["pooling"], encoder_dir)
-    model = build_model(params, encoder_dir, features).to(device)
+    model = build_model(params, encoder_dir, features)
+    if init_model_dir is not None:  # also on resume: the feature scaling is config, not in the checkpoint
+        info = init_from_champion(model, Path(init_model_dir))
+        log.info("Warm start from %s: %s", init_model_dir, info)
+    model = model.to(device)
     batch_size, accum = int(tp["batch_size"]), max(1, int(tp.get("grad_accum_steps", 1)))
     epochs = int(tp["epochs"])
     per_epoch = steps_per_epoch(len(data["train"]), batch_size, accum, dist.world_size)
@@ -322,7 +331,7 @@ def run_training(
 
     run = _start_mlflow_run(params, progress, mlflow_parent_run_id, data_files=[
         resolve_path(params["paths"]["processed_dir"]) / f"{s}.jsonl" for s in SPLITS
-    ]) if (log_to_mlflow and dist.is_main) else None
+    ], init_model_dir=init_model_dir) if (log_to_mlflow and dist.is_main) else None
     progress["run_id"] = run.info.run_id if run else None
 
     def checkpoint(path: Path) -> None:
@@ -405,7 +414,8 @@ def run_training(
 
         result = {"best_val_f1": progress["best_val_f1"], "model_dir": str(model_dir), "run_id": progress["run_id"],
                   "epochs_run": progress["epoch"], "global_step": progress["global_step"],
-                  "train_seconds": round(progress["train_seconds"], 1), "history": progress["history"]}
+                  "train_seconds": round(progress["train_seconds"], 1), "history": progress["history"],
+                  "init_model_dir": str(init_model_dir) if init_model_dir is not None else None}
         if dist.is_main:
             result.update(evaluate_model_dir(model_dir, params))
             # the box is shared: CPU seconds of this process say more about cost than wall time does
@@ -437,7 +447,8 @@ def run_training(
 # MLflow (rank 0 only)
 
 
-def _start_mlflow_run(params: dict, progress: dict, parent_run_id: str | None, data_files: list[Path]):
+def _start_mlflow_run(params: dict, progress: dict, parent_run_id: str | None, data_files: list[Path],
+                      init_model_dir: str | Path | None = None):
     import mlflow
 
     from pipeline.tracking import data_hash, dvc_revision, flat_params, git_commit, setup_mlflow
@@ -451,7 +462,7 @@ def _start_mlflow_run(params: dict, progress: dict, parent_run_id: str | None, d
         tags["dvc_lock_sha256"] = dvc_rev
     run = mlflow.start_run(experiment_id=experiment_id, parent_run_id=parent_run_id, nested=parent_run_id is not None,
                            run_name=f"train-{params['model']['base']}-{params['model']['pooling']}", tags=tags)
-    mlflow.log_params(flat_params(params))
+    mlflow.log_params({**flat_params(params), "init_model_dir": str(init_model_dir) if init_model_dir else "none"})
     mlflow.log_text(yaml.safe_dump(params, sort_keys=False), "params.yaml")
     return run
 

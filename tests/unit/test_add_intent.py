@@ -14,7 +14,7 @@ from model_src.intent_classifier_model import IntentClassifier
 from pipeline.add_intent import grown_params, run_add_intent, write_intent_into_params_file
 from pipeline.config import DEFAULT_PARAMS_PATH, load_params
 from pipeline.predict import Predictor
-from pipeline.retrain import init_from_champion
+from pipeline.warm_start import init_from_champion
 from tests.train_helpers import tiny_params
 
 NEW = "email_writing"

@@ -1,17 +1,22 @@
-"""Retraining loop: warm start keeps the champion's function, merge rules, end to end on a tiny model."""
+"""Retraining loop: warm start keeps the champion's function, merge rules, DVC revisions, end to end."""
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 import pipeline.train as train_mod
 from model_src.intent_classifier_model import IntentClassifier
-from pipeline.retrain import init_from_champion, merge_new_rows, run_retrain
+from pipeline.retrain import dvc_add, merge_new_rows, run_retrain
+from pipeline.warm_start import init_from_champion
 from tests.train_helpers import tiny_params
 
 
@@ -48,6 +53,79 @@ def test_warm_start_reproduces_the_champion(champion, intents):
     ref = IntentClassifier.from_pretrained(champ_dir)
     for key, value in ref.state_dict().items():
         torch.testing.assert_close(fresh.state_dict()[key], value, msg=key)
+
+
+@pytest.mark.slow
+def test_run_training_starts_from_init_model_dir(champion, params, tmp_path, tiny_encoder_dir, tiny_rows, intents):
+    """Learning rate 0: the trained model is its starting point, i.e. the champion, with old head
+    rows found by name in a reordered, grown label list, and the champion's feature scaling kept
+    (the run's own data, 20 of the champion's 30 rows, would give other statistics)."""
+    import mlflow
+
+    _, champ_dir = champion
+    grown = [*reversed(intents), "email_writing"]
+    p = tiny_params(params, tmp_path, tiny_encoder_dir, tiny_rows[:20], epochs=1, learning_rate=0.0)
+    p["intents"] = grown
+    result = train_mod.run_training(p, init_model_dir=champ_dir)
+    assert result["init_model_dir"] == str(champ_dir) and result["global_step"] > 0
+    assert mlflow.MlflowClient().get_run(result["run_id"]).data.params["init_model_dir"] == str(champ_dir)
+
+    champ = IntentClassifier.from_pretrained(champ_dir)
+    trained = IntentClassifier.from_pretrained(tmp_path / "model")
+    assert trained.config["intents"] == grown
+    assert trained.config["feature_mean"] == champ.config["feature_mean"]
+    ref, got = champ.state_dict(), trained.state_dict()
+    rows = [grown.index(i) for i in intents]
+    for key, value in ref.items():
+        torch.testing.assert_close(got[key][rows] if key.startswith("intent_head.") else got[key], value, msg=key)
+    untouched = train_mod.build_model(p, tiny_encoder_dir, None).state_dict()  # what a cold start would train from
+    assert not torch.equal(untouched["encoder.embeddings.word_embeddings.weight"],
+                           ref["encoder.embeddings.word_embeddings.weight"])
+
+
+def _run(cmd: list[str], cwd: Path) -> None:
+    res = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, f"{cmd}: {res.stderr}"
+
+
+def _dvc_out(dvc_file: Path) -> dict:
+    return yaml.safe_load(dvc_file.read_text())["outs"][0]
+
+
+def test_dvc_add_writes_a_new_revision_per_change(tmp_path, monkeypatch):
+    """Real git + DVC repository in tmp_path (the project's own .dvc is never touched)."""
+    monkeypatch.setenv("DVC_NO_ANALYTICS", "1")
+    dvc = str(Path(sys.executable).parent / "dvc")
+    _run(["git", "init", "-q"], tmp_path)
+    _run([dvc, "init", "-q"], tmp_path)
+    data = tmp_path / "data" / "labelled" / "additions.jsonl"
+    data.parent.mkdir(parents=True)
+    data.write_text(json.dumps({"text": "draft a thank-you note", "intent": "creative_writing"}) + "\n")
+
+    note = dvc_add(data, repo_root=tmp_path)
+    assert "new DVC revision of data/labelled/additions.jsonl" in note
+    first = _dvc_out(data.with_name("additions.jsonl.dvc"))
+    assert first["path"] == "additions.jsonl" and first["md5"] == hashlib.md5(data.read_bytes()).hexdigest()
+    cached = tmp_path / ".dvc" / "cache" / "files" / "md5" / first["md5"][:2] / first["md5"][2:]
+    assert cached.read_bytes() == data.read_bytes()
+    assert "/additions.jsonl" in (data.parent / ".gitignore").read_text().splitlines()  # git keeps only the .dvc
+
+    with data.open("a") as fh:
+        fh.write(json.dumps({"text": "plan my week", "intent": "task_planning"}) + "\n")
+    dvc_add(data, repo_root=tmp_path)
+    second = _dvc_out(data.with_name("additions.jsonl.dvc"))
+    assert second["md5"] == hashlib.md5(data.read_bytes()).hexdigest() != first["md5"]
+    assert cached.is_file()  # the previous revision stays in the cache: `git checkout` + `dvc checkout` restore it
+
+
+def test_dvc_add_outside_a_dvc_repository(tmp_path):
+    data = tmp_path / "additions.jsonl"
+    data.write_text("{}\n")
+    assert dvc_add(data, repo_root=tmp_path) == f"no DVC repository (.dvc) in {tmp_path.resolve()}: not versioned"
+    assert not data.with_name("additions.jsonl.dvc").exists()
+    other = tmp_path / "repo"
+    other.mkdir()
+    assert "outside the repository" in dvc_add(data, repo_root=other)
 
 
 @pytest.mark.slow

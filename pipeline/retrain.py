@@ -22,6 +22,7 @@ import copy
 import json
 import logging
 import subprocess
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -153,6 +154,7 @@ def score(model_dir: Path, rows: Sequence[dict], labels: Sequence[str]) -> dict[
         "accuracy": float(accuracy_score(true, pred)),
         "f1_weighted": float(f1_score(true, pred, labels=sorted(set(true)), average="weighted", zero_division=0)),
         "per_class": {label: {"f1": float(f), "support": int(s)} for label, f, s in zip(labels, f1, support, strict=True)},
+        "predicted_counts": dict(Counter(pred)),
     }
 
 

@@ -54,7 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"new intent {args.name}: {report['new_intent_rows']} rows per split, test F1 {report['new_intent_f1']:.3f}")
     print(f"old intents on the frozen test split: weighted F1 {old['champion']['f1_weighted']:.4f} -> "
           f"{old['new_model']['f1_weighted']:.4f}; largest per-intent drop {old['worst_drop']:+.4f} ({old['worst']}), "
-          f"limit {old['max_allowed_drop']:.2f}")
+          f"limit {old['max_allowed_drop']:.2f}; {old['predicted_as_new_intent']} of {old['champion']['n']} rows "
+          f"now predicted {args.name}")
+    real = report["old_intents_realistic"]
+    if real:
+        print(f"old intents on the hand-written realistic test set ({real['champion']['n']} rows, reported only): "
+              f"accuracy {real['champion']['accuracy']:.4f} -> {real['new_model']['accuracy']:.4f}, weighted F1 "
+              f"{real['champion']['f1_weighted']:.4f} -> {real['new_model']['f1_weighted']:.4f}; largest per-intent "
+              f"drop {real['worst_drop']:+.4f} ({real['worst']}); {real['predicted_as_new_intent']} rows now "
+              f"predicted {args.name}")
     print(f"model: {report['model_dir']}\nparams for this label set: {report['params_copy']}"
           + (f"\nupdated: {report['params_file_updated']}" if report["params_file_updated"] else
              "\n(params.yaml unchanged: rerun with --write-params, or copy the intent from the params copy)"))

@@ -1,4 +1,4 @@
-"""Adding an 11th intent: params growth, head growth keeping old rows, end-to-end fine-tune on tiny data."""
+"""Adding an 11th intent: params growth, head growth keeping old rows, end to end through the CLI on tiny data."""
 
 from __future__ import annotations
 
@@ -8,13 +8,15 @@ from pathlib import Path
 
 import pytest
 import torch
+import yaml
 
 import pipeline.train as train_mod
 from model_src.intent_classifier_model import IntentClassifier
-from pipeline.add_intent import grown_params, run_add_intent, write_intent_into_params_file
+from pipeline.add_intent import grown_params, write_intent_into_params_file
 from pipeline.config import DEFAULT_PARAMS_PATH, load_params
 from pipeline.predict import Predictor
 from pipeline.warm_start import init_from_champion
+from scripts.add_intent import main
 from tests.train_helpers import tiny_params
 
 NEW = "email_writing"
@@ -89,15 +91,17 @@ def test_grown_head_keeps_old_rows_and_old_logits(champion, tiny_rows):
 
 
 @pytest.mark.slow
-def test_add_11th_intent_end_to_end(champion, tmp_path):
+def test_add_11th_intent_end_to_end(champion, tmp_path, capsys):
+    """Through the CLI: params file grown in place, report with the frozen test and realistic comparisons."""
     p, champ_dir = champion
     data = tmp_path / "emails.jsonl"
     data.write_text("".join(json.dumps({"text": t, "intent": NEW}) + "\n" for t in EMAILS)
                     + json.dumps({"text": "", "intent": NEW}) + "\n", encoding="utf-8")
     params_file = tmp_path / "params.yaml"
-    shutil.copy(DEFAULT_PARAMS_PATH, params_file)
-    report = run_add_intent(p, NEW, data, tmp_path / "run", champion=str(champ_dir), params_file=params_file,
-                            log_to_mlflow=False)
+    params_file.write_text(yaml.safe_dump(p, sort_keys=False), encoding="utf-8")
+    code = main(["--params", str(params_file), "--name", NEW, "--data", str(data), "--champion", str(champ_dir),
+                 "--out-dir", str(tmp_path / "run"), "--write-params", "--no-mlflow"])
+    report = json.loads((tmp_path / "run" / "add_intent_report.json").read_text())
     assert [r["line"] for r in report["rejects"]] == [len(EMAILS) + 1]  # the empty text, by line
     assert sum(report["new_intent_rows"].values()) == len(EMAILS)
     assert report["new_intent_rows"]["test"] >= 1 and report["new_intent_rows"]["val"] >= 1
@@ -107,6 +111,11 @@ def test_add_11th_intent_end_to_end(champion, tmp_path):
     assert set(preds[0]["probabilities"]) == set(p["intents"]) | {NEW}
     old = report["old_intents"]
     assert set(old["f1_drops"]) == set(p["intents"]) and old["max_allowed_drop"] == 0.02
-    assert isinstance(old["within_limit"], bool) and 0.0 <= report["new_intent_f1"] <= 1.0
+    assert code == (0 if old["within_limit"] else 1) and 0.0 <= report["new_intent_f1"] <= 1.0
+    real = report["old_intents_realistic"]  # tiny params point realistic_test at the 30 tiny rows
+    assert real["champion"]["n"] == real["new_model"]["n"] == 30 and set(real["f1_drops"]) == set(p["intents"])
+    assert 0 <= real["predicted_as_new_intent"] <= 30
+    out = capsys.readouterr().out
+    assert "frozen test split" in out and "realistic test set (30 rows" in out
     assert load_params(params_file)["intents"][-1] == NEW
     assert load_params(tmp_path / "run" / "params.yaml")["intents"][-1] == NEW

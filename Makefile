@@ -203,6 +203,8 @@ FEEDBACK ?=
 NEW_DATA ?=
 NAME ?=
 DATA ?=
+DEFINITION ?=
+CHAMPION ?=
 .PHONY: drift drift-eval feedback uncertain retrain add-intent
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
@@ -222,6 +224,6 @@ retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), 
 	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv" >&2; exit 2; }
 	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA)
 
-add-intent: install ## Add intent NAME=... from DATA=file: grow labels + head, fine-tune, check old intents' F1 (WRITE_PARAMS=1 edits params.yaml)
-	@test -n "$(NAME)" -a -n "$(DATA)" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [WRITE_PARAMS=1]" >&2; exit 2; }
-	$(PYTHON) scripts/add_intent.py --params $(PARAMS) --name $(NAME) --data $(DATA) $(if $(WRITE_PARAMS),--write-params)
+add-intent: install ## Add intent NAME=... from DATA=file [DEFINITION="rule"] [CHAMPION=dir]: grow labels + head, fine-tune, check old intents' F1 (WRITE_PARAMS=1 edits params.yaml)
+	@test -n "$(NAME)" -a -n "$(DATA)" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [DEFINITION=\"labelling rule\"] [CHAMPION=model_dir] [WRITE_PARAMS=1]" >&2; exit 2; }
+	$(PYTHON) scripts/add_intent.py --params $(PARAMS) --name $(NAME) --data $(DATA) $(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(CHAMPION),--champion $(CHAMPION)) $(if $(WRITE_PARAMS),--write-params)

@@ -139,6 +139,7 @@ def test_bad_arguments_and_from_params(tmp_path, params, monkeypatch):
 
 def test_log_never_raises_on_unserialisable_values(tmp_path):
     logger = PredictionLogger(tmp_path / "p.jsonl")
-    assert _log_one(logger, extra_obj=object())  # queued; the writer thread counts the failure
+    assert not _log_one(logger, extra_obj=object())  # refused and counted, the request goes on
+    assert _log_one(logger)
     logger.close()
-    assert logger.stats()["errors"] == 1
+    assert logger.stats()["errors"] == 1 and logger.stats()["written"] == 1

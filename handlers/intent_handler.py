@@ -191,11 +191,13 @@ def softmax(x: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def torch_runner(model, use_token_types: bool):
+def torch_runner(model, use_token_types: bool, threads: int):
     """A forward function on numpy arrays -> (intent logits, level logits, score) numpy."""
 
     def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
         ids = torch.from_numpy(input_ids)
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
         with torch.inference_mode():
             intent, level, score = model(
                 ids,
@@ -304,6 +306,7 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
         "techniques": dict(cfg.get("techniques") or {}),
         "monitor": dict(cfg.get("monitor") or {}),
         "torch_threads": int(cfg.get("torch_threads", 1)),
+        "single_row_threads": int(cfg.get("single_row_threads", cfg.get("torch_threads", 1))),
         "bucket_max_rows": int(cfg.get("bucket_max_rows", 16)),
         "bucket_max_ratio": float(cfg.get("bucket_max_ratio", 1.5)),
         "onnx_file": cfg.get("onnx_file", "model.int8.onnx"),
@@ -363,13 +366,20 @@ class IntentHandler:
             onnx_path = model_dir / s["onnx_file"]
             if not onnx_path.is_file():
                 raise FileNotFoundError(f"serve.runtime is onnx but {s['onnx_file']} is not in the archive")
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = s["torch_threads"]
-            options.inter_op_num_threads = 1
-            session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
-            self.run = onnx_runner(session)
+
+            def session(threads: int):
+                options = ort.SessionOptions()
+                options.intra_op_num_threads = threads
+                options.inter_op_num_threads = 1
+                if threads > 1:  # pool threads sleep between calls instead of spinning on a shared core
+                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+                return onnx_runner(ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"]))
+
+            self.run = session(s["torch_threads"])
+            self.run_single = session(s["single_row_threads"]) if s["single_row_threads"] != s["torch_threads"] else self.run
         elif s["runtime"] == "torch":
-            self.run = torch_runner(self.model, self.use_token_types)
+            self.run = torch_runner(self.model, self.use_token_types, s["torch_threads"])
+            self.run_single = torch_runner(self.model, self.use_token_types, s["single_row_threads"])
         else:
             raise ValueError(f"serve.runtime must be torch or onnx, got {s['runtime']!r}")
 
@@ -475,9 +485,11 @@ class IntentHandler:
         ids = self.tokenize(texts)
         feats = self.features(texts)
         out: list[dict | None] = [None] * len(texts)
+        # a lone row is what low load looks like: the other core is idle, so it gets more threads
+        run = self.run_single if len(texts) == 1 else self.run
         for bucket in length_buckets([len(x) for x in ids], s["bucket_max_rows"], s["bucket_max_ratio"]):
             input_ids, mask = pad_batch([ids[i] for i in bucket], self.pad_id)
-            intent_logits, level_logits, score = self.run(input_ids, mask, feats[bucket] if feats is not None else None)
+            intent_logits, level_logits, score = run(input_ids, mask, feats[bucket] if feats is not None else None)
             probs = softmax(intent_logits.astype(np.float64) / self.temperature)
             level_probs = softmax(level_logits.astype(np.float64))
             for row, i in enumerate(bucket):

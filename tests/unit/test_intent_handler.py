@@ -310,6 +310,14 @@ def test_onnx_runtime_serves_the_same_top1(model_dir, params, torch_params, tmp_
     agreement = np.mean([a["intent"] == b["intent"] for a, b in zip(onnx_out, torch_out, strict=True)])
     assert agreement >= 0.9
 
+    # a lone row runs on its own session with serve_config's single_row_threads: same answer as in a batch
+    assert handler.settings["single_row_threads"] > handler.settings["torch_threads"]
+    assert handler.run_single is not handler.run
+    for text, in_batch in list(zip(texts, onnx_out, strict=True))[:5]:
+        alone = run(handler, [(JSON, json.dumps({"text": text}).encode())])[0][0]
+        assert alone["intent"] == in_batch["intent"]
+        assert alone["confidence"] == pytest.approx(in_batch["confidence"], abs=1e-4)
+
 
 def test_initialize_names_a_missing_onnx_file(model_dir, params):
     onnx_params = {**params, "serve": {**params["serve"], "runtime": "onnx"}}

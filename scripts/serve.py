@@ -29,6 +29,7 @@ from pipeline.services.torchserve import (
     TorchServe,
     read_keys,
     read_properties,
+    serve_registration,
     stop_background,
 )
 
@@ -87,6 +88,7 @@ def cmd_start(args, params) -> int:
         model_store=store,
         run_dir=args.run_dir,
         models={model: mar},
+        registration=serve_registration(params),
         inference_port=args.inference_port or _port(props["inference_address"]),
         management_port=args.management_port or _port(props["management_address"]),
         metrics_port=args.metrics_port or _port(props["metrics_address"]),

@@ -28,6 +28,7 @@ from pipeline.config import PROJECT_ROOT
 from pipeline.services import LOOPBACK, ManagedProcess, port_open, stop_pidfile, wait_until
 
 CONFIG_TEMPLATE = PROJECT_ROOT / "config.properties"
+LOG_CONFIG = PROJECT_ROOT / "serve_config" / "log4j2.xml"  # quiet per-request logging, async appenders
 DEFAULT_RUN_DIR = PROJECT_ROOT / "run" / "torchserve"
 STATE_FILE = "server.json"  # ports and pid of the instance `make serve` started
 PID_FILE = "torchserve.pid"
@@ -124,6 +125,11 @@ class TorchServe:
     metrics_port: int = 8082
     grpc_ports: tuple[int, int] | None = None  # gRPC is unused but binds 7070/7071 unless moved
     template: Path = CONFIG_TEMPLATE
+    log_config: Path = LOG_CONFIG
+    # Extra POST /models parameters for every registration by this launcher, e.g. max_batch_delay=0,
+    # which a model-config.yaml cannot express (0 there means "unset": TorchServe waits 100 ms).
+    # With any, `models` are registered through the management API instead of --models.
+    registration: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
     process: ManagedProcess | None = field(default=None, init=False)
 
@@ -176,8 +182,11 @@ class TorchServe:
             str(self.write_config(snapshot or self.template)),
             "--model-store",
             str(self.model_store.resolve()),
+            "--log-config",
+            str(self.log_config.resolve()),
         ]
-        if snapshot is None and self.models:
+        register_by_api = snapshot is None and bool(self.registration)
+        if snapshot is None and self.models and not register_by_api:
             args += ["--models", *(f"{name}={mar}" for name, mar in self.models.items())]
         env = {
             # TorchServe keeps its pid file, unpacked archives and worker sockets in the temp dir:
@@ -196,6 +205,11 @@ class TorchServe:
         self.process.start()
         try:
             self.wait_started(timeout)
+            if register_by_api:
+                for mar in self.models.values():
+                    response = self.register(mar, initial_workers=None, timeout=timeout)
+                    if response.status_code != 200:
+                        raise RuntimeError(f"registering {mar} failed: {response.status_code} {response.text}")
             expected = snapshot_models(snapshot) if snapshot else self.models
             for name in expected:
                 self.wait_model_ready(name, timeout=timeout)
@@ -280,15 +294,16 @@ class TorchServe:
 
         wait_until_or_raise(ready, timeout, f"model {name}{'/' + version if version else ''} to have a READY worker")
 
-    def register(self, mar: str, *, initial_workers: int = 1, timeout: float = 180.0) -> requests.Response:
-        """Register a .mar from the model store (file name) and wait for its workers."""
-        response = self.manage(
-            "POST",
-            "models",
-            params={"url": mar, "initial_workers": initial_workers, "synchronous": "true"},
-            timeout=timeout,
-        )
-        return response
+    def register(self, mar: str, *, initial_workers: int | None = 1, timeout: float = 180.0) -> requests.Response:
+        """Register a .mar from the model store (file name) and wait for its workers.
+
+        Batch size and delay come from the archive's model-config.yaml unless this launcher's
+        `registration` says otherwise; initial_workers=None takes the archive's minWorkers too.
+        """
+        params = {"url": mar, "synchronous": "true", **self.registration}
+        if initial_workers is not None:
+            params["initial_workers"] = initial_workers
+        return self.manage("POST", "models", params=params, timeout=timeout)
 
     def set_default(self, name: str, version: str) -> requests.Response:
         return self.manage("PUT", f"models/{name}/{version}/set-default")
@@ -314,6 +329,7 @@ class TorchServe:
             "management_port": self.management_port,
             "metrics_port": self.metrics_port,
             "model_store": str(self.model_store.resolve()),
+            "registration": self.registration,
         }
         (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         (self.run_dir / PID_FILE).write_text(f"{state['pid']}\n", encoding="utf-8")
@@ -331,7 +347,13 @@ class TorchServe:
             inference_port=state["inference_port"],
             management_port=state["management_port"],
             metrics_port=state["metrics_port"],
+            registration=state.get("registration", {}),
         )
+
+
+def serve_registration(params: dict) -> dict[str, str]:
+    """POST /models parameters that params.yaml `serve` sets for every registration."""
+    return {"max_batch_delay": str(int(params["serve"]["max_batch_delay_ms"]))}
 
 
 def read_keys(run_dir: Path) -> dict[str, str]:

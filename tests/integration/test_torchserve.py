@@ -56,6 +56,7 @@ def server(store, redis_server, tmp_path_factory, request):
         model_store=store,
         run_dir=run_dir,
         models={MODEL: f"{MODEL}.mar"},
+        registration={"max_batch_delay": "0"},  # as make serve registers it (params serve.max_batch_delay_ms)
         env={
             "INTENT_REDIS_URL": redis_server.url,
             "BETTERPROMPTS_PREDICTION_LOG": str(run_dir / "prediction_logs" / "predictions-{pid}.jsonl"),
@@ -90,6 +91,12 @@ def test_single_prediction(server, params):
     assert out["suggested_techniques"] == params["techniques"][out["intent"]][out["complexity"]["level"]]
     raw = predict(server, "Write a Python function that reverses a linked list", content_type="text/plain")
     assert raw.status_code == 200 and raw.json()["intent"] == out["intent"]
+
+
+def test_registered_through_the_api_with_no_batch_delay(server, configured_workers):
+    described = server.describe(MODEL)[0]
+    assert described["maxBatchDelay"] == 0  # a model-config.yaml cannot say 0 (it means 100 ms there)
+    assert described["batchSize"] == 8 and described["minWorkers"] == configured_workers  # the archive's
 
 
 def test_token_is_required(server):
@@ -187,6 +194,8 @@ def test_second_version_set_default_restart_unregister(server):
     assign_free_ports(server)  # never race a port in TIME_WAIT
     server.start(timeout=180)
     assert server.default_version(MODEL) == "2.0"
+    delays = {d["modelVersion"]: d["maxBatchDelay"] for d in server.describe(MODEL)}
+    assert delays == {"1.0": 0, "2.0": 50}  # restored from the snapshot as registered
     assert predict(server, {"text": "hello"}).json()["model_version"] == "2.0"
     assert predict(server, {"text": "hello"}, version="1.0").json()["model_version"] == "1.0"
 

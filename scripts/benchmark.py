@@ -5,7 +5,8 @@
     python scripts/benchmark.py --batch-size 4 --max-batch-delay 2 --workers 2 --output bench/tuning/b4_d2_w2.json
 
 Registration overrides (--batch-size, --max-batch-delay, --workers) are for tuning; without them
-the archive's serve_config/model-config.yaml values are measured. Not a test: it reports figures
+the model is registered as `make serve` does: params.yaml serve.max_batch_delay_ms, and the
+archive's serve_config/model-config.yaml for the rest. Not a test: it reports figures
 and whether the issue's targets are met. Exit codes: 0 done, 2 missing input, 1 failure.
 """
 
@@ -16,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.benchmark import run_benchmark
+from pipeline.benchmark import REPEATS, WARMUP_ROUNDS, run_benchmark
 from pipeline.config import load_params, resolve_path
 
 
@@ -45,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--latency-prompts", type=int, default=300, help="prompts for the c=1 latency runs")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--naive-prompts", type=int, default=200)
+    parser.add_argument("--warmup-rounds", type=int, default=WARMUP_ROUNDS,
+                        help="times every prompt is sent before measuring (JIT-warm TorchServe frontend)")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="throughput runs; the median is reported")
     parser.add_argument("--batch-size", type=int, help="override the archive's batchSize")
     parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
     parser.add_argument("--workers", type=int, help="override the archive's worker count")
@@ -55,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                                                   ("initial_workers", args.workers)) if value is not None}
     try:
         result = run_benchmark(params, mar, n_prompts=args.prompts, latency_n=args.latency_prompts,
-                               concurrency=args.concurrency, naive_n=args.naive_prompts, registration=registration)
+                               concurrency=args.concurrency, naive_n=args.naive_prompts, registration=registration,
+                               warmup_rounds=args.warmup_rounds, repeats=args.repeats)
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -266,6 +267,7 @@ def test_cache_hit_is_marked_and_redis_failure_is_not_an_error(handler):
     handler.settings["redis_url"], handler.redis, handler.redis_retry_at = "redis://fake", fake, 0.0
     try:
         first = run(handler, [(TEXT, b"what is the capital of France?")])[0][0]
+        handler.cache_flush()  # results are written by a background thread
         second = run(handler, [(TEXT, b"  what is the   capital of France? ")])[0][0]
         assert (first["cached"], second["cached"]) == (False, True)
         assert {k: v for k, v in second.items() if k != "cached"} == {k: v for k, v in first.items() if k != "cached"}
@@ -274,6 +276,22 @@ def test_cache_hit_is_marked_and_redis_failure_is_not_an_error(handler):
         answers, statuses = run(handler, [(TEXT, b"what is the capital of Spain?")])
         assert statuses == [(200, None)] and answers[0]["cached"] is False
         assert handler.redis_retry_at > 0  # backing off instead of retrying on every request
+    finally:
+        handler.settings["redis_url"], handler.redis, handler.redis_retry_at = None, None, 0.0
+
+
+def test_a_failed_background_cache_write_backs_off_without_failing_the_request(handler):
+    class WriteFails(FakeRedis):
+        def pipeline(self, transaction=False):
+            raise ConnectionError("redis went away")
+
+    handler.settings["redis_url"], handler.redis, handler.redis_retry_at = "redis://fake", WriteFails(), 0.0
+    try:
+        answers, statuses = run(handler, [(TEXT, b"how long does it take to boil an egg?")])
+        assert statuses == [(200, None)] and answers[0]["cached"] is False
+        handler.cache_flush()
+        assert handler.redis_retry_at > time.monotonic()  # the writer thread reported the failure
+        assert run(handler, [(TEXT, b"how long does it take to boil an egg?")])[0][0]["cached"] is False
     finally:
         handler.settings["redis_url"], handler.redis, handler.redis_retry_at = None, None, 0.0
 

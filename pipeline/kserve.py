@@ -75,10 +75,17 @@ def config_properties(snapshot: dict, template: Path = CONFIG_TEMPLATE) -> str:
                                appended_header="# KServe pod settings (pipeline/kserve.py)")
 
 
-def build_package(mar: Path, out_root: Path, model_config_path: Path = MODEL_CONFIG) -> Path:
-    """out_root/<model>/v<version>/{config/config.properties, model-store/<model>.mar}; returns that dir."""
+def build_package(mar: Path, out_root: Path, model_config_path: Path = MODEL_CONFIG,
+                  max_batch_delay_ms: int | None = None) -> Path:
+    """out_root/<model>/v<version>/{config/config.properties, model-store/<model>.mar}; returns that dir.
+
+    max_batch_delay_ms (params serve.max_batch_delay_ms) replaces model-config.yaml's delay in the
+    snapshot: a snapshot, unlike a model-config.yaml, can say 0 (as `make serve` registers).
+    """
     model_name, version = mar_manifest(mar)
     model_config = yaml.safe_load(model_config_path.read_text(encoding="utf-8"))
+    if max_batch_delay_ms is not None:
+        model_config["maxBatchDelay"] = int(max_batch_delay_ms)
     missing = [k for k in ("minWorkers", "maxWorkers", "batchSize", "maxBatchDelay", "responseTimeout") if k not in model_config]
     if missing:
         raise ValueError(f"{model_config_path}: missing {missing} (the KServe model_snapshot needs them)")

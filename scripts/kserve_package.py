@@ -32,7 +32,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         params = load_params(args.params)
         cfg = params["rollout"]["kserve"]
-        target = build_package(args.mar, args.out or resolve_path(cfg["package_dir"]))
+        target = build_package(args.mar, args.out or resolve_path(cfg["package_dir"]),
+                               max_batch_delay_ms=params["serve"]["max_batch_delay_ms"])
         _, version = mar_manifest(args.mar)
     except (OSError, ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)

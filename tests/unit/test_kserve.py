@@ -81,8 +81,11 @@ def test_package_has_the_layout_and_snapshot_the_runtime_loads(tmp_path):
     model_config = yaml.safe_load((PROJECT_ROOT / "serve_config" / "model-config.yaml").read_text())
     assert entry["batchSize"] == model_config["batchSize"] and entry["maxWorkers"] == model_config["maxWorkers"]
     assert props["allowed_urls"] == r"file:///mnt/models/model-store/[^/]+\.mar"
-    # rebuilt in place: no stale archive from an earlier run
-    assert build_package(mar, tmp_path / "pkg") == target
+    assert entry["maxBatchDelay"] == model_config["maxBatchDelay"]
+    # rebuilt in place: no stale archive from an earlier run; the delay make serve registers with
+    assert build_package(mar, tmp_path / "pkg", max_batch_delay_ms=0) == target
+    props = read_properties(target / "config" / "config.properties")
+    assert json.loads(props["model_snapshot"])["models"]["intent_classifier"]["7"]["maxBatchDelay"] == 0
 
 
 def test_package_refuses_a_file_that_is_not_an_archive(tmp_path):

@@ -40,7 +40,7 @@ from pipeline.services.torchserve import TorchServe, serve_registration
 
 MIN_WORDS, MAX_WORDS = 3, 150
 WARMUP_ROUNDS = 15  # x the prompts (~12,000 requests): TorchServe's JVM at steady state
-REPEATS = 3  # throughput runs (served and raw in-process); the median is reported
+REPEATS = 3  # runs of each served figure and of the ceiling; the median run is reported
 
 
 def load_prompts(params: dict, limit: int, seed: int = 0) -> list[str]:

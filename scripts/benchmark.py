@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--naive-prompts", type=int, default=200)
     parser.add_argument("--warmup-rounds", type=int, default=WARMUP_ROUNDS,
                         help="times every prompt is sent before measuring (JIT-warm TorchServe frontend)")
-    parser.add_argument("--repeats", type=int, default=REPEATS, help="throughput runs; the median is reported")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help="runs of each figure (c=1, c=16, cache hits, ceiling); the median run is reported")
     parser.add_argument("--batch-size", type=int, help="override the archive's batchSize")
     parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
     parser.add_argument("--workers", type=int, help="override the archive's worker count")

@@ -399,6 +399,18 @@ def test_launcher_config_pins_loopback_and_model_store(tmp_path):
     assert "disable_token_authorization" not in props
 
 
+def test_registration_from_params_reaches_commands_that_attach(tmp_path, params):
+    """make serve's registration (max batch delay) is saved with the ports, so a later command
+    (make canary registering a new version) registers the same way."""
+    from pipeline.services.torchserve import TorchServe, serve_registration
+
+    (tmp_path / "run").mkdir()
+    registration = serve_registration(params)
+    assert registration == {"max_batch_delay": str(params["serve"]["max_batch_delay_ms"])}
+    TorchServe(model_store=tmp_path, run_dir=tmp_path / "run", registration=registration).save_state()
+    assert TorchServe.attach(tmp_path / "run").registration == registration
+
+
 def test_snapshot_default_versions_are_read(tmp_path):
     from pipeline.services.torchserve import latest_snapshot, snapshot_defaults
 

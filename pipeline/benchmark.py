@@ -1,9 +1,12 @@
 """Benchmark of the served model against its own ceiling and a naive peer (`make bench`).
 
-Measures, on realistic prompts with a real spread of lengths (hand-written dev set + the test
-split, 3..150 words, never the held-out realistic test set):
+Measures, on realistic prompts with a real spread of lengths (hand-written dev set + the
+validation and test splits, 3..150 words, never the held-out realistic test set):
 - served latency p50/p95/p99 at concurrency 1 (cache misses: Redis flushed first);
-- served throughput at concurrency 16 with TorchServe's dynamic batching (cache misses);
+- served throughput at concurrency 16 with TorchServe's dynamic batching (cache misses), driven
+  by wrk (a C load generator: ~0.03 ms of CPU per request) and, for the latency spread and
+  continuity with earlier runs, by the Python client (~0.35 ms of CPU per request, taken from the
+  same 2 cores the server runs on);
 - served latency of cache hits at concurrency 1;
 - the raw in-process throughput of the same archive (handler code, no HTTP), in as many
   processes as the server has workers, each with the archive's intra-op threads: the ceiling;
@@ -22,7 +25,9 @@ import json
 import os
 import platform
 import random
+import signal
 import statistics
+import subprocess
 import tempfile
 import threading
 import time
@@ -39,14 +44,15 @@ from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe, serve_registration
 
 MIN_WORDS, MAX_WORDS = 3, 150
-WARMUP_ROUNDS = 15  # x the prompts (~12,000 requests): TorchServe's JVM at steady state
+WARMUP_ROUNDS = 10  # x the prompts (~12,000 requests): TorchServe's JVM at steady state
 REPEATS = 3  # runs of each served figure and of the ceiling; the median run is reported
+WRK_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "wrk_each_prompt_once.lua"
 
 
 def load_prompts(params: dict, limit: int, seed: int = 0) -> list[str]:
-    """Distinct prompts of 3..150 words from the realistic dev set and the processed test split."""
-    sources = [resolve_path(params["paths"]["realistic_dev"]),
-               resolve_path(params["paths"]["processed_dir"]) / "test.jsonl"]
+    """Distinct prompts of 3..150 words from the realistic dev set and the processed val/test splits."""
+    processed = resolve_path(params["paths"]["processed_dir"])
+    sources = [resolve_path(params["paths"]["realistic_dev"]), processed / "val.jsonl", processed / "test.jsonl"]
     texts: list[str] = []
     for path in sources:
         if not path.is_file():
@@ -112,6 +118,33 @@ def run_load(post, texts: list[str], concurrency: int, desc: str) -> tuple[list[
     return latencies, time.perf_counter() - start, errors
 
 
+def wrk_throughput(port: int, token: str, path: str, texts: list[str], concurrency: int,
+                   timeout: float = 600.0) -> dict:
+    """Every text POSTed once by wrk over `concurrency` keep-alive connections (one wrk thread):
+    {"prompts_per_s", "requests", "errors", "seconds"}. wrk itself would run for a fixed time;
+    scripts/wrk_each_prompt_once.lua writes the result when the last text is answered and this
+    stops wrk there."""
+    with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
+        bodies, result = Path(tmp) / "bodies.jsonl", Path(tmp) / "result.json"
+        bodies.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
+        env = {**os.environ, "WRK_BODIES": str(bodies), "WRK_TOKEN": token, "WRK_RESULT": str(result)}
+        cmd = ["wrk", "-t1", f"-c{concurrency}", f"-d{int(timeout)}s", "--timeout", f"{int(timeout)}s",
+               "-s", str(WRK_SCRIPT), f"http://{LOOPBACK}:{port}{path}"]
+        try:
+            proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        except FileNotFoundError as exc:
+            raise FileNotFoundError("wrk not found: run `make system-deps` (Debian package wrk)") from exc
+        deadline = time.monotonic() + timeout
+        while not result.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+        if not result.exists():
+            raise RuntimeError(f"wrk did not get every prompt answered within {timeout:.0f}s:\n{out}{err}")
+        figures = json.loads(result.read_text())
+    return {"prompts_per_s": round(figures["requests"] / figures["seconds"], 1), **figures}
+
+
 def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: int, registration: dict,
                    warmup_rounds: int = WARMUP_ROUNDS, repeats: int = REPEATS) -> dict:
     """Start Redis + TorchServe on free ports, warm up, measure, stop both.
@@ -150,15 +183,19 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
                 _, wall, _ = run_load(post, texts, concurrency, f"warm-up {round_ + 1}/{warmup_rounds}")
                 warmup.append(round(len(texts) / wall, 1))
                 flush()
-            latency_runs, runs, hit_runs = [], [], []
+            latency_runs, runs, wrk_runs, hit_runs = [], [], [], []
             for repeat in range(repeats):  # cache flushed before the miss runs, filled for the hit run
                 flush()
                 latency_runs.append(run_load(post, texts[:latency_n], 1, f"latency c=1 {repeat + 1}/{repeats}"))
                 flush()
                 lat_cn, wall, err_cn = run_load(post, texts, concurrency, f"throughput c={concurrency} {repeat + 1}/{repeats}")
                 runs.append((len(texts) / wall, lat_cn, err_cn))
+                flush()
+                wrk_runs.append(wrk_throughput(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}",
+                                               texts, concurrency))
                 hit_runs.append(run_load(post, texts[:latency_n], 1, f"cache hits c=1 {repeat + 1}/{repeats}"))
             tput, lat_cn, err_cn = median_run(runs, lambda r: r[0])
+            wrk = median_run(wrk_runs, lambda r: r["prompts_per_s"])
             lat_c1, _, err_c1 = median_run(latency_runs, lambda r: np.percentile(r[0], 95))
             lat_hit, _, err_hit = median_run(hit_runs, lambda r: np.percentile(r[0], 50))
             return {
@@ -168,8 +205,11 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
                            f"last_round_c{concurrency}_prompts_per_s": warmup[-1] if warmup else None},
                 "latency_c1": summary_ms(lat_c1) | {"errors": err_c1,
                                                     "runs_p95_ms": [summary_ms(r[0])["p95_ms"] for r in latency_runs]},
-                f"throughput_c{concurrency}": {"prompts_per_s": round(tput, 1), "errors": err_cn,
-                                               "runs_prompts_per_s": [round(r[0], 1) for r in runs]}
+                f"throughput_c{concurrency}": {"prompts_per_s": wrk["prompts_per_s"], "errors": wrk["errors"],
+                                               "client": "wrk 1 thread (C)",
+                                               "runs_prompts_per_s": [r["prompts_per_s"] for r in wrk_runs]},
+                f"throughput_c{concurrency}_python_client": {"prompts_per_s": round(tput, 1), "errors": err_cn,
+                                                             "runs_prompts_per_s": [round(r[0], 1) for r in runs]}
                 | summary_ms(lat_cn),
                 "cache_hit_c1": summary_ms(lat_hit) | {"errors": err_hit,
                                                        "runs_p50_ms": [summary_ms(r[0])["p50_ms"] for r in hit_runs]},
@@ -306,7 +346,7 @@ def machine() -> dict:
             "load_average_1m": round(os.getloadavg()[0], 2)}
 
 
-def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 800, latency_n: int = 300, concurrency: int = 16,
+def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 1200, latency_n: int = 300, concurrency: int = 16,
                   naive_n: int = 200, registration: dict | None = None, warmup_rounds: int = WARMUP_ROUNDS,
                   repeats: int = REPEATS) -> dict:
     """All figures plus the issue's targets, as one JSON-able dict."""

@@ -23,11 +23,14 @@ from pipeline.config import load_params, resolve_path
 
 def table(result: dict) -> str:
     s = result["served"]
-    tput = next(v for k, v in s.items() if k.startswith("throughput_c"))
+    concurrency = next(k for k in s if k.startswith("throughput_c") and k[len("throughput_c"):].isdigit())
+    tput, python_tput = s[concurrency], s[f"{concurrency}_python_client"]
     rows = [
         ("served latency c=1 (p50 / p95 / p99 ms)",
          f"{s['latency_c1']['p50_ms']} / {s['latency_c1']['p95_ms']} / {s['latency_c1']['p99_ms']}"),
-        ("served throughput c=16 (prompts/s)", f"{tput['prompts_per_s']}"),
+        (f"served throughput c={concurrency[len('throughput_c'):]}, wrk client (prompts/s)", f"{tput['prompts_per_s']}"),
+        ("the same, Python client (prompts/s; p50 / p95 ms)",
+         f"{python_tput['prompts_per_s']}; {python_tput['p50_ms']} / {python_tput['p95_ms']}"),
         ("cache hit latency c=1 (p50 / p95 ms)", f"{s['cache_hit_c1']['p50_ms']} / {s['cache_hit_c1']['p95_ms']}"),
         (f"raw in-process forward ({result['raw_in_process']['runtime']}, prompts/s)",
          f"{result['raw_in_process']['prompts_per_s']}"),
@@ -42,7 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
     parser.add_argument("--mar", type=Path, help="archive (default: <paths.model_store>/<serve.model_name>.mar)")
     parser.add_argument("--output", type=Path, default=Path("bench/results.json"))
-    parser.add_argument("--prompts", type=int, default=800, help="distinct prompts for the throughput run")
+    parser.add_argument("--prompts", type=int, default=1200, help="distinct prompts for the throughput runs")
     parser.add_argument("--latency-prompts", type=int, default=300, help="prompts for the c=1 latency runs")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--naive-prompts", type=int, default=200)

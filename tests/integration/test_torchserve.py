@@ -9,6 +9,7 @@ tail when a test failed.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,6 +17,7 @@ import pytest
 import requests
 
 from pipeline.archive import ArchiveRequest, build_archive
+from pipeline.benchmark import wrk_throughput
 from pipeline.services import free_port, wait_until
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe
@@ -169,6 +171,15 @@ def test_redis_cache_up_and_down(server, redis_server):
         return predict(server, {"text": "cache me again"}).json()["cached"]
 
     wait_until(cached_again, timeout=20, interval=1, what="the cache to resume after Redis restarted")
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed: make system-deps")
+def test_benchmark_load_generator_gets_every_prompt_answered(server):
+    """`make bench`'s wrk run through token auth and the batcher (test_benchmark_wrk.py: sent once)."""
+    texts = [f"Write a function number {i} that sorts a list of records by date" for i in range(40)]
+    result = wrk_throughput(server.inference_port, server.keys()["inference"], f"/predictions/{MODEL}", texts,
+                            concurrency=4)
+    assert result["requests"] == 40 and result["errors"] == 0
 
 
 def test_metrics_scrape_shows_handler_metrics(server):

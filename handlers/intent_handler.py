@@ -442,6 +442,8 @@ class IntentHandler:
             "rows_rejected": add("intent_rows_rejected", "count", dims, MetricTypes.COUNTER),
             "predictions": add("intent_predictions", "count", [*dims, "intent"], MetricTypes.COUNTER),
             "confidence": add("intent_confidence", "ratio", dims, MetricTypes.HISTOGRAM),
+            # requests TorchServe's batcher put into one handle() call: shows what max_batch_delay buys
+            "batch_requests": add("intent_batch_requests", "count", dims, MetricTypes.HISTOGRAM),
         }
 
     def _metric(self, name: str, value: float, *extra_dims: str) -> None:
@@ -651,6 +653,7 @@ class IntentHandler:
     def handle(self, data: list, context) -> list:
         """One answer per request row, in order; bad rows get their own 4xx status."""
         s = self.settings
+        self._metric("batch_requests", len(data))
         parsed = []
         for idx, row in enumerate(data):
             explain = str(context.get_request_header(idx, "explain")) == "True"

@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import re
 import signal
 import statistics
 import subprocess
@@ -36,6 +37,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+import psutil
+import requests
 from tqdm import tqdm
 
 from pipeline.config import resolve_path
@@ -137,12 +140,22 @@ def wrk_throughput(port: int, token: str, path: str, texts: list[str], concurren
         deadline = time.monotonic() + timeout
         while not result.exists() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
+        cpu = sum(psutil.Process(proc.pid).cpu_times()[:2]) if proc.poll() is None else float("nan")
         proc.send_signal(signal.SIGINT)
         out, err = proc.communicate(timeout=60)
         if not result.exists():
             raise RuntimeError(f"wrk did not get every prompt answered within {timeout:.0f}s:\n{out}{err}")
         figures = json.loads(result.read_text())
-    return {"prompts_per_s": round(figures["requests"] / figures["seconds"], 1), **figures}
+    return {"prompts_per_s": round(figures["requests"] / figures["seconds"], 1), **figures,
+            "client_cpu_ms_per_request": round(cpu / figures["requests"] * 1000, 3)}
+
+
+def histogram_totals(metrics_text: str, name: str) -> tuple[float, float]:
+    """(sum, count) of a Prometheus histogram over all its label sets."""
+    def total(suffix: str) -> float:
+        return sum(float(v) for v in re.findall(rf"^{name}_{suffix}(?:{{[^}}]*}})? (\S+)$", metrics_text, re.M))
+
+    return total("sum"), total("count")
 
 
 def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: int, registration: dict,
@@ -188,13 +201,18 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
                 flush()
                 latency_runs.append(run_load(post, texts[:latency_n], 1, f"latency c=1 {repeat + 1}/{repeats}"))
                 flush()
+                cpu = time.process_time()  # this process is the client (and idle otherwise)
                 lat_cn, wall, err_cn = run_load(post, texts, concurrency, f"throughput c={concurrency} {repeat + 1}/{repeats}")
-                runs.append((len(texts) / wall, lat_cn, err_cn))
+                runs.append((len(texts) / wall, lat_cn, err_cn, (time.process_time() - cpu) / len(texts) * 1000))
                 flush()
+                before = histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
                 wrk_runs.append(wrk_throughput(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}",
                                                texts, concurrency))
+                after = histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
+                batches = after[1] - before[1]
+                wrk_runs[-1]["mean_requests_per_batch"] = round((after[0] - before[0]) / batches, 2) if batches else None
                 hit_runs.append(run_load(post, texts[:latency_n], 1, f"cache hits c=1 {repeat + 1}/{repeats}"))
-            tput, lat_cn, err_cn = median_run(runs, lambda r: r[0])
+            tput, lat_cn, err_cn, client_cpu = median_run(runs, lambda r: r[0])
             wrk = median_run(wrk_runs, lambda r: r["prompts_per_s"])
             lat_c1, _, err_c1 = median_run(latency_runs, lambda r: np.percentile(r[0], 95))
             lat_hit, _, err_hit = median_run(hit_runs, lambda r: np.percentile(r[0], 50))
@@ -207,8 +225,11 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
                                                     "runs_p95_ms": [summary_ms(r[0])["p95_ms"] for r in latency_runs]},
                 f"throughput_c{concurrency}": {"prompts_per_s": wrk["prompts_per_s"], "errors": wrk["errors"],
                                                "client": "wrk 1 thread (C)",
+                                               "client_cpu_ms_per_request": wrk["client_cpu_ms_per_request"],
+                                               "mean_requests_per_batch": wrk["mean_requests_per_batch"],
                                                "runs_prompts_per_s": [r["prompts_per_s"] for r in wrk_runs]},
                 f"throughput_c{concurrency}_python_client": {"prompts_per_s": round(tput, 1), "errors": err_cn,
+                                                             "client_cpu_ms_per_request": round(client_cpu, 3),
                                                              "runs_prompts_per_s": [round(r[0], 1) for r in runs]}
                 | summary_ms(lat_cn),
                 "cache_hit_c1": summary_ms(lat_hit) | {"errors": err_hit,
@@ -371,6 +392,14 @@ def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 1200, latency_n: 
             "runtime": runtime, "processes": workers, "threads_each": threads, "batch_size": batch,
             "prompts_per_s": round(raw_runs[len(raw_runs) // 2], 1), "runs_prompts_per_s": [round(r, 1) for r in raw_runs],
         }
+        served_batch = result["served"][f"throughput_c{concurrency}"]["mean_requests_per_batch"]
+        if served_batch and round(served_batch) < batch:  # what the stack costs, apart from the batching it gets
+            at_batch = max(1, round(served_batch))
+            runs = sorted(parallel_throughput(_raw_worker, model_dir, texts, workers, at_batch) for _ in range(repeats))
+            result["raw_in_process_at_served_batch"] = {
+                "batch_size": at_batch, "prompts_per_s": round(runs[len(runs) // 2], 1),
+                "runs_prompts_per_s": [round(r, 1) for r in runs],
+            }
         result["naive_pipeline"] = {
             "runtime": "torch fp32, transformers pipeline, batch 1", "processes": workers, "threads_each": threads,
             "prompts_per_s": round(parallel_throughput(_naive_worker, model_dir, texts[:naive_n], workers), 1),
@@ -387,4 +416,7 @@ def run_benchmark(params: dict, mar: Path, *, n_prompts: int = 1200, latency_n: 
         "served_over_raw": round(served_tput / result["raw_in_process"]["prompts_per_s"], 2),
         "served_over_naive": round(served_tput / result["naive_pipeline"]["prompts_per_s"], 2),
     }
+    if "raw_in_process_at_served_batch" in result:
+        result["ratios"]["served_over_raw_at_served_batch"] = round(
+            served_tput / result["raw_in_process_at_served_batch"]["prompts_per_s"], 2)
     return result

@@ -37,6 +37,11 @@ def table(result: dict) -> str:
         ("naive handler: transformers pipeline, batch 1 (prompts/s)", f"{result['naive_pipeline']['prompts_per_s']}"),
         ("served / raw, served / naive", f"{result['ratios']['served_over_raw']}x, {result['ratios']['served_over_naive']}x"),
     ]
+    if "raw_in_process_at_served_batch" in result:
+        at = result["raw_in_process_at_served_batch"]
+        rows.insert(-1, (f"raw in-process at the batch TorchServe formed ({tput['mean_requests_per_batch']} requests"
+                         f" per batch -> {at['batch_size']}; prompts/s)", f"{at['prompts_per_s']}"))
+        rows.append(("served / raw at that batch", f"{result['ratios']['served_over_raw_at_served_batch']}x"))
     return "\n".join(["| measure | value |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
 
 

@@ -185,7 +185,8 @@ def test_benchmark_load_generator_gets_every_prompt_answered(server):
 def test_metrics_scrape_shows_handler_metrics(server):
     text = requests.get(server.metrics_url(), timeout=10).text
     for name in ("intent_cache_hits", "intent_cache_misses", "intent_cache_unavailable", "intent_rows_rejected",
-                 "intent_predictions", "intent_confidence_bucket", "ts_inference_requests_total"):
+                 "intent_predictions", "intent_confidence_bucket", "intent_batch_requests_count",
+                 "ts_inference_requests_total"):
         assert name in text, name
     assert 'ModelVersion="1.0"' in text
 

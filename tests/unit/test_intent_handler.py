@@ -303,7 +303,10 @@ def test_metrics_are_emitted_through_the_context(handler, caplog):
         run(handler, [(TEXT, b"how are you today?"), (TEXT, b"")])
     lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[METRICS]")]
     names = {line.split("[METRICS]")[1].split(".")[0] for line in lines}
-    assert {"intent_cache_misses", "intent_rows_rejected", "intent_predictions", "intent_confidence"} <= names
+    assert {"intent_cache_misses", "intent_rows_rejected", "intent_predictions", "intent_confidence",
+            "intent_batch_requests"} <= names
+    batch = [line for line in lines if line.startswith("[METRICS]intent_batch_requests.")]
+    assert len(batch) == 1 and batch[0].split(":", 1)[1].startswith("2|")  # the two requests TorchServe batched
 
 
 def test_onnx_runtime_serves_the_same_top1(model_dir, params, torch_params, tmp_path):

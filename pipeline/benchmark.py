@@ -4,9 +4,9 @@ Measures, on realistic prompts with a real spread of lengths (hand-written dev s
 validation and test splits, 3..150 words, never the held-out realistic test set):
 - served latency p50/p95/p99 at concurrency 1 (cache misses: Redis flushed first);
 - served throughput at concurrency 16 with TorchServe's dynamic batching (cache misses), driven
-  by wrk (a C load generator: ~0.03 ms of CPU per request) and, for the latency spread and
-  continuity with earlier runs, by the Python client (~0.35 ms of CPU per request, taken from the
-  same 2 cores the server runs on);
+  by wrk (a C load generator: 0.05-0.11 ms of CPU per request measured here) and, for the latency
+  spread and continuity with earlier runs, by the Python client (~0.33 ms of CPU per request,
+  taken from the same 2 cores the server runs on); both figures are in the result;
 - served latency of cache hits at concurrency 1;
 - the raw in-process throughput of the same archive (handler code, no HTTP), in as many
   processes as the server has workers, each with the archive's intra-op threads: the ceiling;

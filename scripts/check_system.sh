@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Check (or with --install, apt-get install) the Debian parts the project uses:
 # Java 17 (TorchServe), redis-server, nginx (canary proxy), WordNet 3.0 (augmentation),
-# PostgreSQL 15 (distributed HPO test), wrk (the benchmark's load generator). Exit 1 with the fix when something is missing.
+# PostgreSQL 15 (distributed HPO test), wrk (the benchmark's load generator).
+# Exit 1 with the fix when something is missing.
 set -u
 PACKAGES=(openjdk-17-jre-headless redis-server nginx wordnet-base postgresql-15 wrk)
 

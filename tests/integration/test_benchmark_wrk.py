@@ -65,7 +65,8 @@ def recorder():
 def test_every_prompt_is_sent_exactly_once_with_the_token(recorder):
     server, handler = recorder
     texts = [f"prompt number {i} with \"quotes\" and ünïcode" for i in range(200)]
-    result = wrk_throughput(server.server_address[1], "secret-token", "/predictions/m", texts, concurrency=8)
+    result = wrk_throughput(server.server_address[1], "secret-token", "/predictions/m", texts, concurrency=8,
+                            timeout=60)
     assert handler.received == Counter(texts)  # no prompt twice, none missing
     assert handler.tokens == Counter({"Bearer secret-token": 200})
     assert result["requests"] == 200 and result["errors"] == 0
@@ -76,6 +77,6 @@ def test_every_prompt_is_sent_exactly_once_with_the_token(recorder):
 def test_non_200_answers_are_counted_as_errors(recorder):
     server, handler = recorder
     texts = [f"good {i}" for i in range(30)] + [f"bad {i}" for i in range(5)]
-    result = wrk_throughput(server.server_address[1], "t", "/predictions/m", texts, concurrency=4)
+    result = wrk_throughput(server.server_address[1], "t", "/predictions/m", texts, concurrency=4, timeout=60)
     assert result["requests"] == 35 and result["errors"] == 5
     assert sum(handler.received.values()) == 35

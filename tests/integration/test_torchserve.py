@@ -178,7 +178,7 @@ def test_benchmark_load_generator_gets_every_prompt_answered(server):
     """`make bench`'s wrk run through token auth and the batcher (test_benchmark_wrk.py: sent once)."""
     texts = [f"Write a function number {i} that sorts a list of records by date" for i in range(40)]
     result = wrk_throughput(server.inference_port, server.keys()["inference"], f"/predictions/{MODEL}", texts,
-                            concurrency=4)
+                            concurrency=4, timeout=120)
     assert result["requests"] == 40 and result["errors"] == 0
 
 

@@ -137,8 +137,9 @@ $(SERVE_MODEL_DIR)/calibration.json: $(SERVE_MODEL_DIR)/model.safetensors
 	$(MAKE) evaluate EVAL_ARGS=--realistic
 	$(MAKE) register || echo "note: registration refused or failed (see above): archiving the current champion or $(SERVE_MODEL_DIR)"
 
+# the archive packs model_src/ whole: any change in it (or the handler, config, params) rebuilds it
 model_store/intent_classifier.mar: $(SERVE_MODEL_DIR)/calibration.json handlers/intent_handler.py \
-		model_src/intent_classifier_model.py serve_config/model-config.yaml pipeline/features.py $(PARAMS) | $(VENV)/.installed
+		$(wildcard model_src/*.py) serve_config/model-config.yaml $(PARAMS) | $(VENV)/.installed
 	$(PYTHON) scripts/archive_model.py --config $(PARAMS)
 
 serve: install model_store/intent_classifier.mar ## Start TorchServe + Redis on 127.0.0.1 (fresh machine: data, train, evaluate, register, archive first), wait until the model answers

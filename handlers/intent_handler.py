@@ -18,7 +18,7 @@ Why it is built this way (measured, see STACK.md and README "Serving"):
 - the Redis cache is keyed by (model version, sha256 of the normalised text) and is optional:
   Redis down -> no cache, counted in a metric, retried after a back-off, never an error; fresh
   results are written by a background thread, so a miss waits for one Redis round trip, not two;
-- probabilities are temperature-calibrated with the model's calibration.json (pipeline.calibration);
+- probabilities are temperature-calibrated with the model's calibration.json (model_src.calibration);
 - explanations are Captum LayerIntegratedGradients on the embedding layer, merged to words.
 
 TorchServe accepts exactly one class in a handler file: helpers are plain functions.
@@ -217,7 +217,7 @@ def torch_runner(model, use_token_types: bool, threads: int):
 
 
 def onnx_runner(session):
-    """The same forward through an ONNX Runtime session (inputs named as pipeline.onnx_export writes them)."""
+    """The same forward through an ONNX Runtime session (inputs named as pipeline.modeling.onnx_export writes them)."""
     names = {i.name for i in session.get_inputs()}
 
     def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
@@ -357,8 +357,8 @@ class IntentHandler:
     # --- loading ------------------------------------------------------------
 
     def initialize(self, context) -> None:
+        from model_src.calibration import load_temperature
         from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-        from pipeline.calibration import load_temperature
 
         self.context = context
         model_dir = Path(context.system_properties["model_dir"])
@@ -380,12 +380,12 @@ class IntentHandler:
         self.pad_id = self.tokenizer.pad_token_id or 0
         self.temperature = load_temperature(model_dir)
         if self.feature_names:
-            from pipeline.features import FEATURE_NAMES, extract_features
+            from model_src.features import FEATURE_NAMES, extract_features
 
             if list(FEATURE_NAMES) != self.feature_names:
                 raise ValueError(
                     f"model was trained with features {self.feature_names}, the archived "
-                    f"pipeline/features.py computes {list(FEATURE_NAMES)}: rebuild the archive"
+                    f"model_src/features.py computes {list(FEATURE_NAMES)}: rebuild the archive"
                 )
             self.extract_features = extract_features
         else:
@@ -451,9 +451,9 @@ class IntentHandler:
 
     @staticmethod
     def _prediction_logger(monitor: dict):
-        """pipeline.prediction_log when it was archived and is enabled; None otherwise."""
+        """model_src.prediction_log when it was archived and is enabled; None otherwise."""
         try:
-            from pipeline.prediction_log import PredictionLogger
+            from model_src.prediction_log import PredictionLogger
         except ImportError:
             return None
         try:

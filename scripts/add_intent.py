@@ -38,8 +38,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     params = load_params(args.params)
-    from pipeline.add_intent import run_add_intent
-    from pipeline.ingest import DataValidationError
+    from pipeline.data.ingest import DataValidationError
+    from pipeline.monitoring.add_intent import run_add_intent
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     out_dir = resolve_path(args.out_dir or f"{params['monitor']['retrain']['output_dir']}/add_{args.name}_{stamp}")

@@ -14,8 +14,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from pipeline.archive import ArchiveError, ArchiveRequest, build_archive, champion_or_local
 from pipeline.config import load_params, resolve_path
+from pipeline.deploy.archive import ArchiveError, ArchiveRequest, build_archive, champion_or_local
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     params = load_params(args.config)
     try:
         if args.model and args.model.startswith("models:/"):
-            from pipeline.registry import resolve_model_path
+            from pipeline.deploy.registry import resolve_model_path
 
             version, model_dir, source = args.version, resolve_model_path(args.model, params), args.model
         elif args.model:

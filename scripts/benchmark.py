@@ -17,8 +17,8 @@ import json
 import sys
 from pathlib import Path
 
-from pipeline.benchmark import REPEATS, WARMUP_ROUNDS, run_benchmark
 from pipeline.config import load_params, resolve_path
+from pipeline.deploy.benchmark import REPEATS, WARMUP_ROUNDS, run_benchmark
 
 
 def table(result: dict) -> str:

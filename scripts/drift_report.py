@@ -46,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {what} not found: {path}", file=sys.stderr)
             return EXIT_BAD_INPUT
 
-    from pipeline.drift_report import run_drift_report
+    from pipeline.monitoring.drift_report import run_drift_report
 
     try:
         report = run_drift_report(params, log, model_dir, out_dir, reference_data=reference,

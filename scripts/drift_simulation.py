@@ -52,15 +52,15 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_BAD_INPUT
     import torch
 
-    from pipeline.drift_simulation import simulate
-    from pipeline.monitor import Thresholds, build_reference
-    from pipeline.predict import Predictor
+    from pipeline.modeling.predict import Predictor
+    from pipeline.monitoring.drift import Thresholds, build_reference
+    from pipeline.monitoring.drift_simulation import simulate
 
     torch.set_num_threads(int(params["train"].get("num_threads", 2)))
     if args.pool:
         pool_texts = _texts(resolve_path(args.pool))
     else:
-        from pipeline.generate import generate_samples
+        from pipeline.datagen.generate import generate_samples
 
         pool_texts = [r["text"] for r in generate_samples(args.pool_size, args.pool_seed, params=params)]
     realistic = _texts(resolve_path(args.realistic)) if args.realistic else None

@@ -16,9 +16,9 @@ import sys
 import time
 
 from pipeline.config import load_params, resolve_path
-from pipeline.generate import generate_samples
-from pipeline.generator_eval import METHODS, proxy_accuracy
-from pipeline.ingest import load_labelled_file
+from pipeline.data.ingest import load_labelled_file
+from pipeline.datagen.generate import generate_samples
+from pipeline.datagen.generator_eval import METHODS, proxy_accuracy
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -96,7 +96,7 @@ def print_summary(results: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     args = build_parser().parse_args(argv)
-    from pipeline.evaluate import EvalConfig, configure_threads, evaluate
+    from pipeline.evaluation.evaluate import EvalConfig, configure_threads, evaluate
 
     try:
         params = load_params(args.config)
@@ -121,8 +121,8 @@ def main(argv: list[str] | None = None) -> int:
     print_summary(results)
     print(f"report: {cfg.output_dir / 'report.html'} (and report.md, metrics.json, plots/)")
     if args.live_examples:
-        from pipeline.live_examples import interactive, show_examples
-        from pipeline.predict import Predictor
+        from pipeline.evaluation.live_examples import interactive, show_examples
+        from pipeline.modeling.predict import Predictor
 
         predictor = Predictor(results["model"]["path"])  # reads the calibration.json just written
         show_examples(predictor, top_k=params["eval"]["top_k"])

@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     params = load_params(args.params)
     cfg = params["monitor"]
-    from pipeline.feedback import (
+    from pipeline.monitoring.feedback import (
         accuracy_by_version,
         compare_versions,
         load_feedback,

@@ -18,7 +18,7 @@ from collections import Counter
 from pathlib import Path
 
 from pipeline.config import load_params, resolve_path
-from pipeline.generate import generate_samples
+from pipeline.datagen.generate import generate_samples
 
 ROW_KEYS = ("text", "intent", "complexity")
 

@@ -26,8 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
     parser.add_argument("--out", type=Path, default=None, help="override rollout.kserve.package_dir")
     args = parser.parse_args(argv)
-    from pipeline.kserve import build_package
-    from pipeline.rollout import mar_manifest
+    from pipeline.deploy.kserve import build_package
+    from pipeline.deploy.rollout import mar_manifest
 
     try:
         params = load_params(args.params)

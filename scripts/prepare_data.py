@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.config import DEFAULT_PARAMS_PATH, load_params
-from pipeline.ingest import DataValidationError
-from pipeline.prepare import prepare
+from pipeline.data.ingest import DataValidationError
+from pipeline.data.prepare import prepare
 
 
 @dataclass

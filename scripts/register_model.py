@@ -62,7 +62,7 @@ def print_decision(decision) -> None:
 def list_versions(params: dict) -> None:
     from mlflow import MlflowClient
 
-    from pipeline.tracking import setup_mlflow
+    from pipeline.modeling.tracking import setup_mlflow
 
     setup_mlflow(params)
     name = params["mlflow"]["registered_model"]
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    from pipeline import registry
+    from pipeline.deploy import registry
 
     try:
         if args.command == "register":

@@ -26,9 +26,9 @@ import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 
-from pipeline import reliability
 from pipeline.config import PROJECT_ROOT, load_params
-from pipeline.fuzz_bodies import fuzz_bodies
+from pipeline.reliability import scenarios as reliability
+from pipeline.reliability.fuzz_bodies import fuzz_bodies
 from pipeline.services import free_port
 from pipeline.services.torchserve import TorchServe, read_properties
 
@@ -57,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def build_archives(model_dir: Path, store: Path, params: dict) -> tuple[str, str]:
     """Two versions of the same model (1 and 2): the restart scenario needs a second one."""
-    from pipeline.archive import ArchiveRequest, build_archive
+    from pipeline.deploy.archive import ArchiveRequest, build_archive
 
     name = params["serve"]["model_name"]
     first = build_archive(ArchiveRequest(model_dir=model_dir, version="1", model_name=name, model_store=store), params)
@@ -114,7 +114,7 @@ def run_serving(args, params: dict, model_dir: Path, work: Path, results: dict, 
 
 
 def run_training(args, params: dict, encoder_dir: Path, work: Path, results: dict, errors: dict) -> None:
-    from pipeline.generate import generate_samples
+    from pipeline.datagen.generate import generate_samples
 
     print("-- training_resume", flush=True)
     began = time.monotonic()

@@ -39,8 +39,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     params = load_params(args.params)
-    from pipeline.ingest import DataValidationError
-    from pipeline.retrain import run_retrain
+    from pipeline.data.ingest import DataValidationError
+    from pipeline.monitoring.retrain import run_retrain
 
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
     out_dir = resolve_path(args.out_dir or f"{params['monitor']['retrain']['output_dir']}/{stamp}")

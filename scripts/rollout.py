@@ -55,7 +55,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from pipeline.rollout import Rollout, RolloutBusy, RolloutError, ensure_proxy, move_champion_alias
+    from pipeline.deploy.rollout import Rollout, RolloutBusy, RolloutError, ensure_proxy, move_champion_alias
     from pipeline.services import nginx, torchserve
 
     try:

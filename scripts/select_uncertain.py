@@ -37,18 +37,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     params = load_params(args.params)
     cfg = params["monitor"]
-    from pipeline.active_learning import (
+    from model_src.prediction_log import read_prediction_log, text_hash
+    from pipeline.monitoring.active_learning import (
         candidates_from_log,
         candidates_from_predictions,
         read_prompts,
         select_uncertain,
         write_labelling_csv,
     )
-    from pipeline.prediction_log import read_prediction_log, text_hash
 
     try:
         if args.prompts:
-            from pipeline.predict import Predictor
+            from pipeline.modeling.predict import Predictor
 
             texts = read_prompts(resolve_path(args.prompts))
             model_dir = resolve_path(args.model_dir or params["paths"]["model_dir"])
@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         exclude_files = args.exclude if args.exclude is not None else [params["paths"]["raw_data"]]
         for f in map(resolve_path, exclude_files):
             if f.is_file():
-                from pipeline.ingest import load_labelled_file
+                from pipeline.data.ingest import load_labelled_file
 
                 rows, _ = load_labelled_file(f, params)
                 exclude |= {text_hash(r["text"]) for r in rows}

@@ -75,13 +75,13 @@ def check(params: dict) -> None:
 def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml to read (default: the repo's)")
-    parser.add_argument("--prepare-data", action="store_true", help="run pipeline.prepare first (ingest, split, augment)")
+    parser.add_argument("--prepare-data", action="store_true", help="run pipeline.data.prepare first (ingest, split, augment)")
     parser.add_argument("--output-dir", default=None, help="model directory (default: params paths.model_dir)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     parser.add_argument("--no-mlflow", action="store_true", help="do not log to MLflow")
     parser.add_argument("--use-best-params", action="store_true",
                         help="apply params hpo.best_params_file (written by --hyperparameter-search); options below still win")
-    hpo = parser.add_argument_group("hyper-parameter search (pipeline.hpo)")
+    hpo = parser.add_argument_group("hyper-parameter search (pipeline.modeling.hpo)")
     hpo.add_argument("--hyperparameter-search", action="store_true", help="run/continue the Optuna study instead of one training")
     hpo.add_argument("--n-trials", type=int, default=None, help="finished trials the study should reach (default: params hpo.n_trials)")
     hpo.add_argument("--storage", default=None, help="Optuna storage URL (default: params hpo.storage); postgresql+psycopg2://... for many workers")
@@ -104,7 +104,7 @@ def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentPa
 def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, TrainArgs)) -> dict:
     params = load_params(args.config)
     if getattr(args, "use_best_params", False):
-        from pipeline.hpo import load_best_overrides
+        from pipeline.modeling.hpo import load_best_overrides
 
         params = merged(params, load_best_overrides(params))
     overrides: dict = {}
@@ -122,7 +122,7 @@ def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, Trai
 
 def prepare_data(params: dict, config: str) -> None:
     """The seed's --prepare-data: generate the raw file if there is none, then ingest/split/augment."""
-    from pipeline.prepare import prepare
+    from pipeline.data.prepare import prepare
 
     raw = resolve_path(params["paths"]["raw_data"])
     if not raw.is_file():
@@ -150,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.hyperparameter_search:
         return run_hpo(params, args)
 
-    from pipeline.train import run_training
+    from pipeline.modeling.train import run_training
 
     try:
         result = run_training(params, output_dir=args.output_dir, resume=args.resume, log_to_mlflow=not args.no_mlflow)
@@ -170,7 +170,7 @@ def run_hpo(params: dict, args: argparse.Namespace) -> int:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         print("error: --hyperparameter-search runs one process per worker, not under torchrun", file=sys.stderr)
         return 2
-    from pipeline.hpo import run_study
+    from pipeline.modeling.hpo import run_study
 
     try:
         if args.workers > 1:
@@ -199,8 +199,8 @@ def run_workers(params: dict, args: argparse.Namespace) -> list[int]:
     """
     import subprocess
 
-    from pipeline import hpo
     from pipeline.config import PROJECT_ROOT
+    from pipeline.modeling import hpo
 
     study = hpo.create_study(params, args.storage, args.study_name)
     if not args.no_mlflow:

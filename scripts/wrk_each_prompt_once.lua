@@ -1,4 +1,4 @@
--- wrk script for `make bench` (pipeline/benchmark.py wrk_throughput): POSTs every line of the
+-- wrk script for `make bench` (pipeline/deploy/benchmark.py wrk_throughput): POSTs every line of the
 -- file $WRK_BODIES (one JSON body per line) exactly once over wrk's keep-alive connections, with
 -- the bearer token $WRK_TOKEN. When the last body is answered it writes
 --   {"requests": N, "errors": E, "seconds": S}

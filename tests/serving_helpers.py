@@ -11,8 +11,8 @@ def build_tiny_model_dir(encoder_dir: Path, out: Path, params: dict, *, seed: in
     """An untrained classifier on the tiny encoder, saved as training saves it (+ calibration.json)."""
     import torch
 
+    from model_src.features import FEATURE_NAMES
     from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-    from pipeline.features import FEATURE_NAMES
 
     torch.manual_seed(seed)
     model = IntentClassifier.from_encoder(
@@ -34,7 +34,7 @@ def make_context(model_dir: Path, params: dict, version: str = "1.0"):
     from ts.context import Context
     from ts.metrics.metric_cache_yaml_impl import MetricsCacheYamlImpl
 
-    from pipeline.archive import model_config_yaml
+    from pipeline.deploy.archive import model_config_yaml
 
     metrics = MetricsCacheYamlImpl(str(Path(ts.__file__).parent / "configs" / "metrics.yaml"))
     metrics.initialize_cache()

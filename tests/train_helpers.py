@@ -6,7 +6,7 @@ import copy
 import json
 from pathlib import Path
 
-from pipeline.features import complexity_score
+from model_src.features import complexity_score
 
 
 def write_processed(out_dir: Path, rows: list[dict], copies: int = 1) -> Path:

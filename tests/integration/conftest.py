@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.archive import ArchiveRequest, build_archive
 from pipeline.config import PROJECT_ROOT
+from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.services import free_port
 from pipeline.services.torchserve import TorchServe
 from tests.serving_helpers import build_tiny_model_dir

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from pipeline.benchmark import wrk_throughput
+from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import LOOPBACK
 
 pytestmark = [pytest.mark.integration,

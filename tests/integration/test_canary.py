@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.rollout import Rollout, StateStore
+from pipeline.deploy.rollout import Rollout, StateStore
 from pipeline.services import free_port
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
 
@@ -74,7 +74,7 @@ def model_dirs(tiny_mar_store, tmp_path_factory) -> dict[str, Path]:
 
 def build_mar(model_dir: Path, version: str, store: Path, params: dict) -> Path:
     """An archive of `version` in the module TorchServe's model store (named apart from the shared ones)."""
-    from pipeline.archive import ArchiveRequest, build_archive
+    from pipeline.deploy.archive import ArchiveRequest, build_archive
 
     request = ArchiveRequest(model_dir=model_dir, version=version, mar_name=f"{MODEL}_canary_v{version}", model_store=store)
     return build_archive(request, params)

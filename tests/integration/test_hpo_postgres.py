@@ -16,8 +16,8 @@ import optuna
 import pytest
 import yaml
 
-from pipeline import hpo
 from pipeline.config import PROJECT_ROOT
+from pipeline.modeling import hpo
 from pipeline.services.mlflow_server import start_mlflow_server
 from pipeline.services.postgres import find_bindir, start_postgres
 from tests.train_helpers import tiny_params
@@ -53,7 +53,7 @@ def mlflow_server(tmp_path):
 def test_two_workers_share_one_study(postgres, mlflow_server, tmp_path, params, tiny_encoder_dir, tiny_rows):
     from mlflow import MlflowClient
 
-    from pipeline.tracking import setup_mlflow
+    from pipeline.modeling.tracking import setup_mlflow
 
     p = tiny_params(params, tmp_path, tiny_encoder_dir, tiny_rows * 4)
     p["mlflow"].update(tracking_uri=mlflow_server.url, artifact_location=None)

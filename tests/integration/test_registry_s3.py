@@ -13,7 +13,7 @@ import urllib.request
 import numpy as np
 import pytest
 
-from pipeline import registry
+from pipeline.deploy import registry
 from pipeline.services import free_port
 from pipeline.services.mlflow_server import start_mlflow_server
 from pipeline.services.s3 import s3_client, start_s3_server
@@ -47,8 +47,8 @@ def mlflow_on_s3(s3, tmp_path):
 
 def test_register_promote_and_load_champion_through_s3(mlflow_on_s3, s3, tmp_path, params, tiny_encoder_dir, tiny_rows):
     from model_src.intent_classifier_model import IntentClassifier
-    from pipeline.predict import Predictor
-    from pipeline.train import run_training
+    from pipeline.modeling.predict import Predictor
+    from pipeline.modeling.train import run_training
 
     p = tiny_params(params, tmp_path, tiny_encoder_dir, tiny_rows, epochs=1)
     model_dir = run_training(p, log_to_mlflow=False)["model_dir"]

@@ -1,5 +1,5 @@
 """Faults against a real TorchServe + Redis on loopback, through the same scenario runners as
-`make reliability` (pipeline/reliability.py): fuzzed bodies, broken artefacts, Redis restarted
+`make reliability` (pipeline/reliability/scenarios.py): fuzzed bodies, broken artefacts, Redis restarted
 under load, a worker killed under load, training SIGKILLed mid-epoch and resumed, TorchServe
 restarted. One TorchServe for the module; the restart test runs last (file order).
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline import reliability
-from pipeline.fuzz_bodies import fuzz_bodies
-from pipeline.generate import generate_samples
+from pipeline.datagen.generate import generate_samples
+from pipeline.reliability import scenarios as reliability
+from pipeline.reliability.fuzz_bodies import fuzz_bodies
 from pipeline.services import free_port
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import read_properties

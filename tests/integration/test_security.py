@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.security_checks import (
+from pipeline.reliability.security_checks import (
     SECRET_PATTERNS,
     configured_listeners,
     is_loopback_host,

@@ -16,8 +16,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
-from pipeline.archive import ArchiveRequest, build_archive
-from pipeline.benchmark import wrk_throughput
+from pipeline.deploy.archive import ArchiveRequest, build_archive
+from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import free_port, wait_until
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe

@@ -7,7 +7,9 @@ import math
 
 import pytest
 
-from pipeline.active_learning import (
+from model_src.prediction_log import PredictionLogger
+from pipeline.data.ingest import load_labelled_file
+from pipeline.monitoring.active_learning import (
     candidates_from_log,
     jaccard,
     select_uncertain,
@@ -15,8 +17,6 @@ from pipeline.active_learning import (
     uncertainty,
     write_labelling_csv,
 )
-from pipeline.ingest import load_labelled_file
-from pipeline.prediction_log import PredictionLogger
 from scripts.select_uncertain import main as select_main
 
 
@@ -62,7 +62,7 @@ def test_select_keeps_most_uncertain_and_drops_duplicates(intents):
         cand("Translate good night into French", 0.95),
         cand("Already labelled prompt", 0.3),
     ]
-    from pipeline.prediction_log import text_hash
+    from model_src.prediction_log import text_hash
 
     chosen = select_uncertain(candidates, n=3, method="margin", jaccard_threshold=0.8,
                               exclude_hashes={text_hash("already labelled prompt")})

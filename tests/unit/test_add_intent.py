@@ -10,12 +10,12 @@ import pytest
 import torch
 import yaml
 
-import pipeline.train as train_mod
+import pipeline.modeling.train as train_mod
 from model_src.intent_classifier_model import IntentClassifier
-from pipeline.add_intent import grown_params, write_intent_into_params_file
 from pipeline.config import DEFAULT_PARAMS_PATH, load_params
-from pipeline.predict import Predictor
-from pipeline.warm_start import init_from_champion
+from pipeline.modeling.predict import Predictor
+from pipeline.modeling.warm_start import init_from_champion
+from pipeline.monitoring.add_intent import grown_params, write_intent_into_params_file
 from scripts.add_intent import main
 from tests.train_helpers import tiny_params
 
@@ -81,7 +81,7 @@ def test_grown_head_keeps_old_rows_and_old_logits(champion, tiny_rows):
     torch.testing.assert_close(model.intent_head.weight[:-1], old.intent_head.weight)
     predictor = Predictor(champ_dir)
     enc = predictor.tokenizer([r["text"] for r in tiny_rows[:4]], padding=True, return_tensors="pt")
-    from pipeline.features import extract_features
+    from model_src.features import extract_features
 
     feats = torch.from_numpy(extract_features([r["text"] for r in tiny_rows[:4]]))
     with torch.no_grad():

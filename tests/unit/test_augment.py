@@ -7,10 +7,10 @@ from collections import Counter
 
 import pytest
 
-from pipeline import augment
-from pipeline.augment import WordNet, WordNetMissingError, augment_rows, augment_text, load_wordnet
-from pipeline.clean import dedupe_key
 from pipeline.config import merged
+from pipeline.data import augment
+from pipeline.data.augment import WordNet, WordNetMissingError, augment_rows, augment_text, load_wordnet
+from pipeline.data.clean import dedupe_key
 
 
 def test_wordnet_reads_the_debian_files():

@@ -1,6 +1,6 @@
-"""pipeline.benchmark's pure helpers (the served figures need servers: `make bench`)."""
+"""pipeline.deploy.benchmark's pure helpers (the served figures need servers: `make bench`)."""
 
-from pipeline.benchmark import histogram_totals, median_run
+from pipeline.deploy.benchmark import histogram_totals, median_run
 
 METRICS = """# HELP intent_batch_requests Torchserve prometheus histogram metric with unit: count
 # TYPE intent_batch_requests histogram

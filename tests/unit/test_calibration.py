@@ -5,14 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline import metrics
-from pipeline.calibration import (
+from model_src.calibration import (
     CALIBRATION_FILE,
     apply_temperature,
     fit_temperature,
     load_temperature,
     save_temperature,
 )
+from pipeline.evaluation import metrics
 
 
 def _overconfident_set(n=3000, c=5, seed=0):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.clean import clean_text, dedupe, dedupe_key, split_code_segments
+from pipeline.data.clean import clean_text, dedupe, dedupe_key, split_code_segments
 
 
 def test_nfkc_whitespace_and_control_characters():

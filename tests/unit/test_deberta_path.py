@@ -15,8 +15,8 @@ import torch
 from transformers import DebertaV2Config, DebertaV2Model, DebertaV2Tokenizer
 
 from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-from pipeline.predict import Predictor
-from pipeline.train import run_training
+from pipeline.modeling.predict import Predictor
+from pipeline.modeling.train import run_training
 from tests.conftest import TINY_ROWS
 from tests.train_helpers import tiny_params
 
@@ -69,7 +69,7 @@ def test_deberta_v3_trains_saves_and_loads_end_to_end(tmp_path, params, deberta_
     probs = predictor.predict_proba(texts)[0]
     tok = load_tokenizer(result["model_dir"], 64)
     b = tok(texts, padding=True, return_tensors="pt")
-    from pipeline.features import extract_features
+    from model_src.features import extract_features
 
     with torch.no_grad():
         logits = model(b["input_ids"], b["attention_mask"], b.get("token_type_ids"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.error_analysis import analyse_errors
+from pipeline.evaluation.error_analysis import analyse_errors
 
 LABELS = ["a", "b", "c"]
 TEXTS = ["t0", "t1", "t2", "t3", "t4", "t5"]

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from pipeline.config import merged
-from pipeline.ingest import write_jsonl
+from pipeline.data.ingest import write_jsonl
 
 
 @pytest.fixture(scope="module")
@@ -16,8 +16,8 @@ def tiny_model_dir(tmp_path_factory, tiny_encoder_dir, params):
     """An untrained classifier on the tiny encoder, saved like training saves it."""
     import torch
 
+    from model_src.features import FEATURE_NAMES
     from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-    from pipeline.features import FEATURE_NAMES
 
     torch.manual_seed(0)
     out = tmp_path_factory.mktemp("tiny_model")
@@ -62,7 +62,7 @@ def eval_params(params, tiny_rows, tmp_path):
 def test_report_plots_metrics_and_mlflow(tiny_model_dir, eval_params, tmp_path):
     import mlflow
 
-    from pipeline.evaluate import EvalConfig, evaluate
+    from pipeline.evaluation.evaluate import EvalConfig, evaluate
 
     out = tmp_path / "eval"
     res = evaluate(EvalConfig(model_path=str(tiny_model_dir), output_dir=out, realistic=True), eval_params)
@@ -100,7 +100,7 @@ def test_report_plots_metrics_and_mlflow(tiny_model_dir, eval_params, tmp_path):
 
 
 def test_user_file_with_bad_rows_is_reported_not_dropped(tiny_model_dir, eval_params, tmp_path, tiny_rows):
-    from pipeline.evaluate import EvalConfig, evaluate
+    from pipeline.evaluation.evaluate import EvalConfig, evaluate
 
     data = tmp_path / "mine.csv"
     lines = (
@@ -163,8 +163,8 @@ def test_cli_errors_name_the_problem(tiny_model_dir, tmp_path, capsys):
 
 
 def test_live_examples_print_top3_and_complexity(tiny_model_dir):
-    from pipeline.live_examples import LIVE_PROMPTS, interactive, show_examples
-    from pipeline.predict import Predictor
+    from pipeline.evaluation.live_examples import LIVE_PROMPTS, interactive, show_examples
+    from pipeline.modeling.predict import Predictor
 
     predictor = Predictor(tiny_model_dir)
     buf = io.StringIO()

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import features
-from pipeline.features import FEATURE_NAMES, complexity_score, extract_features
+from model_src import features
+from model_src.features import FEATURE_NAMES, complexity_score, extract_features
 
 
 def _f(text: str) -> dict[str, float]:

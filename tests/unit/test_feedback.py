@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from pipeline.feedback import (
+from pipeline.monitoring.feedback import (
     accuracy_by_version,
     compare_versions,
     load_feedback,

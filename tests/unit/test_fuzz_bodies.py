@@ -8,7 +8,7 @@ from collections import Counter
 
 import pytest
 
-from pipeline.fuzz_bodies import CYCLE, KINDS, WEIGHTS, fuzz_bodies
+from pipeline.reliability.fuzz_bodies import CYCLE, KINDS, WEIGHTS, fuzz_bodies
 
 LIMIT = 1_048_576
 

@@ -8,8 +8,8 @@ from collections import Counter
 
 import pytest
 
-from pipeline.generate import generate_samples
-from pipeline.prompt_banks import all_slots
+from pipeline.datagen.generate import generate_samples
+from pipeline.datagen.prompt_banks import all_slots
 from scripts.generate_sample_data import main as cli_main
 
 SLOT_NAMES = sorted(all_slots())

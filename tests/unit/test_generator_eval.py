@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.generate import generate_samples
-from pipeline.generator_eval import proxy_accuracy
+from pipeline.datagen.generate import generate_samples
+from pipeline.datagen.generator_eval import proxy_accuracy
 from scripts.eval_generator import main as eval_main
 
 

@@ -14,7 +14,7 @@ import optuna
 import pytest
 import yaml
 
-from pipeline import hpo
+from pipeline.modeling import hpo
 
 GOOD = {"learning_rate": 3e-5, "batch_size": 16, "dropout": 0.1, "pooling": "mean"}
 ALSO_GOOD = {"learning_rate": 2e-5, "batch_size": 32, "dropout": 0.2, "pooling": "cls"}
@@ -54,7 +54,7 @@ class FakeTraining:
     def __call__(self, params, *, output_dir, on_epoch_end, mlflow_parent_run_id, log_to_mlflow):
         import mlflow
 
-        from pipeline.tracking import setup_mlflow
+        from pipeline.modeling.tracking import setup_mlflow
 
         lr = params["train"]["learning_rate"]
         epochs = params["train"]["epochs"]

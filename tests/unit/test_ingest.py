@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from pipeline.ingest import (
+from pipeline.data.ingest import (
     DataValidationError,
     load_labelled_file,
     load_labelled_records,

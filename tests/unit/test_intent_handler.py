@@ -25,7 +25,7 @@ def model_dir(tmp_path_factory, tiny_encoder_dir, params):
 
 @pytest.fixture(scope="module")
 def torch_params(params):
-    """The torch runtime: outputs comparable to pipeline.predict.Predictor to the last digit."""
+    """The torch runtime: outputs comparable to pipeline.modeling.predict.Predictor to the last digit."""
     return {**params, "serve": {**params["serve"], "runtime": "torch"}}
 
 
@@ -154,7 +154,7 @@ def test_cache_key_normalises_whitespace_and_carries_version():
 
 
 def test_single_prediction_is_calibrated_and_complete(handler, model_dir, params):
-    from pipeline.predict import Predictor
+    from pipeline.modeling.predict import Predictor
 
     text = "Write a Python function that reverses a linked list"
     answers, statuses = run(handler, [(JSON, json.dumps({"text": text}).encode())])
@@ -310,7 +310,7 @@ def test_metrics_are_emitted_through_the_context(handler, caplog):
 
 
 def test_onnx_runtime_serves_the_same_top1(model_dir, params, torch_params, tmp_path):
-    from pipeline.onnx_export import export_onnx, top1_agreement
+    from pipeline.modeling.onnx_export import export_onnx, top1_agreement
     from tests.conftest import TINY_ROWS
 
     onnx_dir = tmp_path / "model"
@@ -350,7 +350,7 @@ def test_initialize_names_a_missing_onnx_file(model_dir, params):
 
 
 def test_archive_validation_names_the_broken_file(model_dir, params, tmp_path):
-    from pipeline.archive import ArchiveError, validate_model_dir
+    from pipeline.deploy.archive import ArchiveError, validate_model_dir
 
     assert validate_model_dir(model_dir, params)["intents"] == params["intents"]
     broken = tmp_path / "broken"
@@ -430,7 +430,7 @@ def test_snapshot_default_versions_are_read(tmp_path):
 def test_archive_falls_back_to_torch_when_onnx_parity_is_too_low(model_dir, params, tmp_path):
     import yaml
 
-    from pipeline.archive import ArchiveRequest, stage
+    from pipeline.deploy.archive import ArchiveRequest, stage
     from tests.conftest import TINY_ROWS
 
     parity_file = tmp_path / "test.jsonl"

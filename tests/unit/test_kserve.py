@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from pipeline.config import PROJECT_ROOT
-from pipeline.kserve import build_package
+from pipeline.deploy.kserve import build_package
 from pipeline.services.torchserve import read_properties
 
 KSERVE_DIR = PROJECT_ROOT / "serve_config" / "kserve"

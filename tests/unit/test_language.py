@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.language import UNDETERMINED, detect_language, per_language_metrics
+from pipeline.evaluation.language import UNDETERMINED, detect_language, per_language_metrics
 
 SAMPLES = {
     "en": ["Write a short poem about the sea and the wind", "How does a heat pump work in winter?"],

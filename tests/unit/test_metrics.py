@@ -15,7 +15,7 @@ from sklearn.metrics import (
     top_k_accuracy_score,
 )
 
-from pipeline import metrics
+from pipeline.evaluation import metrics
 
 # 6 rows, 3 classes; argmax = [0, 1, 1, 2, 0, 2], truth = [0, 1, 2, 2, 0, 1] -> 4/6 correct
 Y = np.array([0, 1, 2, 2, 0, 1])

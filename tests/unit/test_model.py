@@ -7,8 +7,8 @@ import json
 import pytest
 import torch
 
+from model_src.features import FEATURE_NAMES, extract_features
 from model_src.intent_classifier_model import POOLINGS, IntentClassifier, load_tokenizer
-from pipeline.features import FEATURE_NAMES, extract_features
 
 TEXTS = ["hi", "Write a Python function that reverses a list, with tests and docstrings please"]
 
@@ -122,7 +122,7 @@ def test_model_needing_features_says_so(tiny_encoder_dir, tokenizer, intents, pa
 
 
 def test_predictor_contract_and_calibration(tmp_path, tiny_encoder_dir, tokenizer, intents, params):
-    from pipeline.predict import Predictor
+    from pipeline.modeling.predict import Predictor
 
     model = make_model(tiny_encoder_dir, intents, params["complexity_levels"], feature_names=FEATURE_NAMES)
     model.save_pretrained(tmp_path, tokenizer=tokenizer)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pipeline.drift_report import plot_png, write_markdown, write_prometheus
-from pipeline.monitor import (
+from pipeline.monitoring.drift import (
     Snapshot,
     Thresholds,
     category_counts,
@@ -17,6 +16,7 @@ from pipeline.monitor import (
     select_window,
     snapshot_from_log,
 )
+from pipeline.monitoring.drift_report import plot_png, write_markdown, write_prometheus
 
 INTENTS = ["a", "b", "c", "d"]
 TH = Thresholds(psi=0.2, ks_alpha=0.01, chi2_alpha=0.01, js_distance=0.1, bins=10)
@@ -135,8 +135,8 @@ def test_snapshot_json_round_trip():
 
 
 def test_simulation_flags_shifts_and_measures_false_positives(tiny_rows, intents):
-    from pipeline.drift_simulation import add_typos, join_prompts, simulate
-    from pipeline.monitor import snapshot_from_predictions
+    from pipeline.monitoring.drift import snapshot_from_predictions
+    from pipeline.monitoring.drift_simulation import add_typos, join_prompts, simulate
 
     label = {r["text"]: r["intent"] for r in tiny_rows}
 
@@ -164,8 +164,8 @@ def test_simulation_flags_shifts_and_measures_false_positives(tiny_rows, intents
 @pytest.fixture(scope="module")
 def untrained_model_dir(tmp_path_factory, params, tiny_encoder_dir):
     """A servable model directory (random heads on the tiny encoder): enough for the drift plumbing."""
+    from model_src.features import FEATURE_NAMES
     from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-    from pipeline.features import FEATURE_NAMES
 
     model = IntentClassifier.from_encoder(tiny_encoder_dir, intents=params["intents"],
                                           complexity_levels=params["complexity_levels"], feature_names=FEATURE_NAMES,
@@ -176,9 +176,9 @@ def untrained_model_dir(tmp_path_factory, params, tiny_encoder_dir):
 
 
 def _log_traffic(path, model_dir, texts):
-    from pipeline.features import FEATURE_NAMES, extract_features
-    from pipeline.predict import Predictor
-    from pipeline.prediction_log import PredictionLogger
+    from model_src.features import FEATURE_NAMES, extract_features
+    from model_src.prediction_log import PredictionLogger
+    from pipeline.modeling.predict import Predictor
 
     logger = PredictionLogger(path)
     feats = extract_features(texts)

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from pipeline.prediction_log import (
+from model_src.prediction_log import (
     PredictionLogger,
     RotatingJsonlWriter,
     log_files,

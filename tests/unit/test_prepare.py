@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clean import dedupe_key
 from pipeline.config import PROJECT_ROOT, merged
-from pipeline.ingest import DataValidationError, read_jsonl, write_jsonl
-from pipeline.prepare import prepare
+from pipeline.data.clean import dedupe_key
+from pipeline.data.ingest import DataValidationError, read_jsonl, write_jsonl
+from pipeline.data.prepare import prepare
 
 SUBJECTS = [
     "",

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import registry
+from pipeline.deploy import registry
 
 
 @pytest.fixture(scope="module")

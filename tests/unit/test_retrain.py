@@ -13,10 +13,10 @@ import pytest
 import torch
 import yaml
 
-import pipeline.train as train_mod
+import pipeline.modeling.train as train_mod
 from model_src.intent_classifier_model import IntentClassifier
-from pipeline.retrain import dvc_add, merge_new_rows, run_retrain
-from pipeline.warm_start import init_from_champion
+from pipeline.modeling.warm_start import init_from_champion
+from pipeline.monitoring.retrain import dvc_add, merge_new_rows, run_retrain
 from tests.train_helpers import tiny_params
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.rollout import (
+from pipeline.deploy.rollout import (
     Rollout,
     RolloutBusy,
     RolloutConfig,
@@ -17,7 +17,7 @@ from pipeline.rollout import (
     StateStore,
     mar_manifest,
 )
-from pipeline.rollout_checks import (
+from pipeline.deploy.rollout_checks import (
     ProbeResult,
     Thresholds,
     decide,
@@ -344,9 +344,9 @@ def test_promotion_moves_the_champion_alias_in_a_real_registry(params, tmp_path)
     challenger cleared; a version the registry lacks is a note, not an error."""
     from mlflow import MlflowClient
 
-    from pipeline import registry
-    from pipeline.rollout import move_champion_alias
-    from pipeline.tracking import setup_mlflow
+    from pipeline.deploy import registry
+    from pipeline.deploy.rollout import move_champion_alias
+    from pipeline.modeling.tracking import setup_mlflow
 
     p = copy.deepcopy(params)
     p["mlflow"]["tracking_uri"] = f"sqlite:///{tmp_path}/mlflow.db"

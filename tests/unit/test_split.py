@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.split import split_ratios, stratified_split
+from pipeline.data.split import split_ratios, stratified_split
 
 LEVELS = ["simple", "moderate", "complex"]
 

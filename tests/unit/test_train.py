@@ -8,8 +8,8 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-import pipeline.train as train_mod
-from pipeline.train_data import length_bucketed_batches, read_jsonl_split
+import pipeline.modeling.train as train_mod
+from pipeline.modeling.train_data import length_bucketed_batches, read_jsonl_split
 from scripts.train_intent_classifier import build_parser, main, params_from_args
 from tests.train_helpers import tiny_params, write_processed
 

@@ -1,0 +1,1 @@
+"""Data preparation: ingest and validate labelled files, clean, split, augment (the prepare stage)."""

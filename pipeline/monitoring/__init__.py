@@ -1,0 +1,1 @@
+"""After deployment: drift, live feedback, active learning, retraining and adding intents."""

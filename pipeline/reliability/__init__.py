@@ -1,0 +1,1 @@
+"""Fault injection, fuzzed request bodies and security probes against real servers on loopback."""

@@ -10,7 +10,7 @@ rows of the batch are answered normally; a bad element of a "texts" list becomes
 in that list. Nothing a client sends raises out of `handle`: TorchServe would turn that into a
 503 for the whole batch.
 
-Why it is built this way (measured, see STACK.md and README "Serving"):
+Why it is built this way (measured, see docs/architecture.md and README "Serving"):
 - rows are sorted by token length and cut into buckets before the forward pass: with a real
   spread of prompt lengths a padded batch is slower than one-by-one inference;
 - a batch of one row (low load: the other core is idle) runs with `single_row_threads` intra-op
@@ -248,7 +248,7 @@ def build_prediction(
     top_k: int = 3,
     low_confidence_threshold: float | None = None,
 ) -> dict:
-    """The response object of one prediction (DESIGN.md "Intents and outputs")."""
+    """The response object of one prediction (docs/architecture.md, "The answer")."""
     best = int(np.argmax(probs))
     intent, level = intents[best], levels[int(np.argmax(level_probs))]
     order = np.argsort(-probs)[:top_k]

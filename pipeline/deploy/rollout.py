@@ -417,7 +417,7 @@ class Rollout:
             )
             if response.status_code != 200:
                 return f"registration failed: HTTP {response.status_code} {response.text.strip()[:300]}"
-        # a newly registered version can become the default (STACK.md): keep unversioned calls on stable
+        # a newly registered version can become the default (docs/architecture.md): keep unversioned calls on stable
         self.ts.ensure_default(self.model, state.stable)
         try:
             self.ts.wait_model_ready(self.model, state.canary, timeout=self.cfg.register_timeout_seconds)

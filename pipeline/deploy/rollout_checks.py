@@ -4,7 +4,7 @@ Three sources, each with the version that answered:
 - live traffic: the proxy's JSON access log (status and upstream time of every unversioned
   request, labelled with the version nginx chose) -> per-version 5xx rate and p95 latency;
 - TorchServe's Prometheus metrics: versioned URLs label `ts_inference_requests_total` and the
-  latency counters with the version (unversioned ones say "default", STACK.md), so the step's
+  latency counters with the version (unversioned ones say "default", docs/architecture.md), so the step's
   deltas give per-version request counts and mean inference/queue latency as a cross-check;
 - a labelled probe set sent to each version's versioned URL -> accuracy, agreement between the
   versions, 5xx rate and p95 latency even when live traffic is thin.

@@ -1,7 +1,7 @@
 """ONNX export of a trained model directory, with per-channel dynamic int8 quantisation.
 
 Why: on this 2-core CPU, ONNX Runtime int8 runs MiniLM-L6 + heads ~3x faster than torch fp32
-(STACK.md) and the file is ~4x smaller. The handler uses it when `serve.runtime: onnx`; the
+(docs/architecture.md) and the file is ~4x smaller. The handler uses it when `serve.runtime: onnx`; the
 torch model stays in the archive for Captum explanations. Inputs and outputs are named as the
 handler feeds them: input_ids, attention_mask, [token_type_ids], [features] ->
 intent_logits, level_logits, complexity_score; batch and sequence axes are dynamic.

@@ -7,7 +7,7 @@ split lives in the config (split_clients), so changing it is a re-render plus a 
 the master starts new workers with the new config and old workers finish their requests.
 
 Started as root, nginx drops workers to an unprivileged user; the config keeps bodies in memory
-and never buffers responses to disk, so those workers need no writable directory (STACK.md).
+and never buffers responses to disk, so those workers need no writable directory (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ Restarts are deliberate: TorchServe ignores its snapshots when started with --ts
 we always pass, for the hardened settings), so start() renders the newest snapshot, when it is
 current, as the config (registered versions and workers come back) and then re-applies the
 snapshot's default versions and checks them with describe, because the default flag is not
-reliably honoured on load (STACK.md).
+reliably honoured on load (docs/architecture.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The hardened defaults, each as a test against real servers on loopback (DESIGN.md "Security"):
+"""The hardened defaults, each as a test against real servers on loopback (docs/architecture.md, "Security"):
 token auth, no management API on the inference port, allowed_urls, loopback-only listeners (in
 config.properties and on the sockets of a started server), no secrets in git, MLflow Host checks."""
 

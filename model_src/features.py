@@ -1,7 +1,7 @@
-"""Hand-made prompt features and the complexity score (stdlib + numpy only).
+"""Hand-made prompt features and the complexity score (stdlib + numpy).
 
-This module is packed into the TorchServe archive and imported by the handler, so it must not
-import anything from the project or third parties besides numpy. The model concatenates the
+Training and the handler compute the same vector from this one module (it travels in the .mar with
+the rest of model_src/; tests/unit/test_archive_standalone.py loads it there alone). The model concatenates the
 feature vector to the pooled text embedding; every feature is scaled to [0, 1] so no extra
 normaliser has to travel with the model.
 

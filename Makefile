@@ -5,7 +5,8 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PYTHON ?= $(VENV)/bin/python
-DVC ?= $(VENV)/bin/dvc
+# exported: pipeline code (the retrain loop's `dvc add`) runs this one too
+export DVC ?= $(abspath $(VENV))/bin/dvc
 PARAMS ?= params.yaml
 # pip on this kind of machine prints a line per missing local index: keep the log readable
 # (pipefail keeps pip's exit status; the braces only stop grep's "nothing left" status from failing)
@@ -81,10 +82,10 @@ MLFLOW_UI_PORT ?= 5001
 TRAIN_ARGS ?=
 .PHONY: train train-ddp mlflow-ui
 train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides; BEST=1: HPO's best params)
-	$(PYTHON) scripts/train_intent_classifier.py --config $(PARAMS) $(if $(BEST),--use-best-params) $(TRAIN_ARGS)
+	$(PYTHON) scripts/train_intent_classifier.py --params $(PARAMS) $(if $(BEST),--use-best-params) $(TRAIN_ARGS)
 
 train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
-	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --config $(PARAMS) $(TRAIN_ARGS)
+	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --params $(PARAMS) $(TRAIN_ARGS)
 
 mlflow-ui: install ## MLflow UI for the local tracking store on 127.0.0.1:MLFLOW_UI_PORT
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1 --port $(MLFLOW_UI_PORT)
@@ -94,7 +95,7 @@ MODEL ?=
 EVAL_ARGS ?= --realistic --live-examples
 .PHONY: evaluate
 evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
-	$(PYTHON) scripts/evaluate_model.py --config $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+	$(PYTHON) scripts/evaluate_model.py --params $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
 
 # HPO + registry: N_TRIALS = the study's target of finished trials (a rerun continues the study);
 # STORAGE=postgresql+psycopg2://... lets several `make hpo` workers share one study.
@@ -105,14 +106,14 @@ RUN_ID ?=
 DRY_RUN ?=
 .PHONY: hpo register promote
 hpo: data ## Optuna search, HPO_WORKERS=2 processes x 1 thread -> hpo_results/best_params.yaml; then `make train BEST=1` (N_TRIALS=n, STORAGE=url)
-	$(PYTHON) scripts/train_intent_classifier.py --hyperparameter-search --config $(PARAMS) --workers $(HPO_WORKERS) \
+	$(PYTHON) scripts/train_intent_classifier.py --hyperparameter-search --params $(PARAMS) --workers $(HPO_WORKERS) \
 		$(if $(N_TRIALS),--n-trials $(N_TRIALS)) $(if $(STORAGE),--storage $(STORAGE))
 
 register: install ## Register MODEL=dir (default paths.model_dir) or RUN_ID=id as a new registry version, then run the promotion gate
-	$(PYTHON) scripts/register_model.py --config $(PARAMS) register $(if $(RUN_ID),--run-id $(RUN_ID),$(if $(MODEL),--model-dir $(MODEL)))
+	$(PYTHON) scripts/register_model.py --params $(PARAMS) register $(if $(RUN_ID),--run-id $(RUN_ID),$(if $(MODEL),--model-dir $(MODEL)))
 
 promote: install ## Promotion gate: VERSION (default @challenger) vs @champion on the frozen test split; champion moves if it wins (DRY_RUN=1)
-	$(PYTHON) scripts/register_model.py --config $(PARAMS) promote $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
+	$(PYTHON) scripts/register_model.py --params $(PARAMS) promote $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
 
 ##@ Serving
 # `make serve` chains what it needs through file targets, so a rerun only starts the server:
@@ -126,7 +127,7 @@ ONNX ?=
 BENCH_ARGS ?=
 .PHONY: archive serve stop token redis bench
 archive: install ## Build model_store/intent_classifier.mar from the MLflow champion (or MODEL=dir VERSION=x [MAR_NAME=..] [ONNX=1])
-	$(PYTHON) scripts/archive_model.py --config $(PARAMS) $(if $(MODEL),--model $(MODEL) --version $(VERSION)) \
+	$(PYTHON) scripts/archive_model.py --params $(PARAMS) $(if $(MODEL),--model $(MODEL) --version $(VERSION)) \
 		$(if $(filter-out intent_classifier,$(MAR_NAME)),--mar-name $(MAR_NAME)) $(if $(ONNX),--onnx)
 
 $(SERVE_MODEL_DIR)/model.safetensors: | $(VENV)/.installed
@@ -140,36 +141,36 @@ $(SERVE_MODEL_DIR)/calibration.json: $(SERVE_MODEL_DIR)/model.safetensors
 # the archive packs model_src/ whole: any change in it (or the handler, config, params) rebuilds it
 model_store/intent_classifier.mar: $(SERVE_MODEL_DIR)/calibration.json handlers/intent_handler.py \
 		$(wildcard model_src/*.py) serve_config/model-config.yaml $(PARAMS) | $(VENV)/.installed
-	$(PYTHON) scripts/archive_model.py --config $(PARAMS)
+	$(PYTHON) scripts/archive_model.py --params $(PARAMS)
 
 serve: install model_store/intent_classifier.mar ## Start TorchServe + Redis on 127.0.0.1 (fresh machine: data, train, evaluate, register, archive first), wait until the model answers
-	$(PYTHON) scripts/serve.py --config $(PARAMS) redis --optional
-	$(PYTHON) scripts/serve.py --config $(PARAMS) start
+	$(PYTHON) scripts/serve.py --params $(PARAMS) redis --optional
+	$(PYTHON) scripts/serve.py --params $(PARAMS) start
 
 stop: ## Stop TorchServe and the Redis cache started by make serve/redis
-	$(PYTHON) scripts/serve.py --config $(PARAMS) stop
+	$(PYTHON) scripts/serve.py --params $(PARAMS) stop
 
 token: ## Print the TorchServe tokens and ready curl lines (eval "$(make -s token)" exports them)
-	@$(PYTHON) scripts/serve.py --config $(PARAMS) token
+	@$(PYTHON) scripts/serve.py --params $(PARAMS) token
 
 redis: install ## Start redis-server on 127.0.0.1 (port of serve.redis_url) for the result cache
-	$(PYTHON) scripts/serve.py --config $(PARAMS) redis
+	$(PYTHON) scripts/serve.py --params $(PARAMS) redis
 
 bench: install model_store/intent_classifier.mar ## Benchmark the served model (latency, throughput vs raw forward and a naive handler) -> bench/results.json
-	$(PYTHON) scripts/benchmark.py --config $(PARAMS) $(BENCH_ARGS)
+	$(PYTHON) scripts/benchmark.py --params $(PARAMS) $(BENCH_ARGS)
 
 
 ##@ Operations
 MLFLOW_PORT ?=
 .PHONY: mlflow-server
 mlflow-server: install ## MLflow tracking + registry server on 127.0.0.1 (params registry.server; one worker, Host checks; Ctrl-C stops)
-	$(PYTHON) scripts/mlflow_server.py --config $(PARAMS) $(if $(MLFLOW_PORT),--port $(MLFLOW_PORT))
+	$(PYTHON) scripts/mlflow_server.py --params $(PARAMS) $(if $(MLFLOW_PORT),--port $(MLFLOW_PORT))
 
 # Reliability: faults, fuzzing and security probes against servers it starts on free 127.0.0.1 ports
 RELIABILITY_ARGS ?=
 .PHONY: reliability
 reliability: install ## Fault/fuzz/security runs on loopback (tiny model; RELIABILITY_ARGS="--model-dir DIR") -> bench/reliability.json + table
-	$(PYTHON) scripts/reliability.py --config $(PARAMS) $(RELIABILITY_ARGS)
+	$(PYTHON) scripts/reliability.py --params $(PARAMS) $(RELIABILITY_ARGS)
 
 # Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
 ROLLOUT_ARGS ?=

@@ -10,43 +10,33 @@ than monitor.add_intent.max_old_f1_drop, 2 bad input.
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import logging
 import sys
 
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
+from pipeline.data.ingest import DataValidationError
+from pipeline.monitoring.add_intent import run_add_intent
+from pipeline.monitoring.retrain import new_run_dir
 
 EXIT_OLD_INTENTS_DROPPED = 1
 EXIT_BAD_INPUT = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--name", required=True, help="the new intent's name (lower_snake_case)")
     p.add_argument("--data", required=True, help="labelled rows of the new intent (.csv/.jsonl/.json; may hold old intents too)")
     p.add_argument("--definition", default=None, help="labelling rule of the new intent (params intent_definitions)")
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
     p.add_argument("--champion", default=None, help="champion model dir or registry alias (default: alias 'champion')")
     p.add_argument("--out-dir", default=None, help="run directory (default: monitor.retrain.output_dir/add_<name>_<time>)")
     p.add_argument("--write-params", action="store_true", help="also add the intent to the params file itself")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the fine-tuning run to MLflow")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    params = load_params(args.params)
-    from pipeline.data.ingest import DataValidationError
-    from pipeline.monitoring.add_intent import run_add_intent
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    out_dir = resolve_path(args.out_dir or f"{params['monitor']['retrain']['output_dir']}/add_{args.name}_{stamp}")
-    params_file = (resolve_path(args.params) if args.params else DEFAULT_PARAMS_PATH) if args.write_params else None
+    args, params = cli.start(p, argv)
+    out_dir = resolve_path(args.out_dir) if args.out_dir else new_run_dir(params, f"add_{args.name}_")
     try:
         report = run_add_intent(params, args.name, resolve_path(args.data), out_dir, definition=args.definition,
-                                champion=args.champion, params_file=params_file, log_to_mlflow=not args.no_mlflow)
+                                champion=args.champion, params_file=args.params if args.write_params else None,
+                                log_to_mlflow=not args.no_mlflow)
     except (DataValidationError, ValueError, FileNotFoundError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -10,16 +10,16 @@ Exit codes: 0 built, 2 a missing or broken input (named in the message), 1 anyth
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 from pipeline.deploy.archive import ArchiveError, ArchiveRequest, build_archive, champion_or_local
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("--model", help="model directory or models:/intent_classifier/<v> (default: alias champion)")
     parser.add_argument("--version", help="archive version (required with --model)")
     parser.add_argument("--mar-name", help="output file name without .mar (default: serve.model_name)")
@@ -27,16 +27,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--onnx", action="store_true", help="pack the ONNX int8 export (implied by serve.runtime: onnx)")
     parser.add_argument("--parity-file", type=Path,
                         help="JSONL texts for the ONNX vs torch top-1 gate (default: processed test split)")
-    parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
-    args = parser.parse_args(argv)
+    args, params = cli.start(parser, argv)
     if bool(args.model) != bool(args.version):
         parser.error("--model and --version go together (MODEL=path VERSION=x)")
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.config)
     try:
         if args.model and args.model.startswith("models:/"):
             from pipeline.deploy.registry import resolve_model_path

@@ -12,12 +12,12 @@ and whether the issue's targets are met. Exit codes: 0 done, 2 missing input, 1 
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 from pipeline.deploy.benchmark import REPEATS, WARMUP_ROUNDS, run_benchmark
 
 
@@ -46,8 +46,7 @@ def table(result: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
+    parser = cli.parser(__doc__)
     parser.add_argument("--mar", type=Path, help="archive (default: <paths.model_store>/<serve.model_name>.mar)")
     parser.add_argument("--output", type=Path, default=Path("bench/results.json"))
     parser.add_argument("--prompts", type=int, default=1200, help="distinct prompts for the throughput runs")
@@ -60,8 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, help="override the archive's batchSize")
     parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
     parser.add_argument("--workers", type=int, help="override the archive's worker count")
-    args = parser.parse_args(argv)
-    params = load_params(args.config)
+    args, params = cli.start(parser, argv)
     mar = args.mar or resolve_path(params["paths"]["model_store"]) / f"{params['serve']['model_name']}.mar"
     registration = {key: value for key, value in (("batch_size", args.batch_size), ("max_batch_delay", args.max_batch_delay),
                                                   ("initial_workers", args.workers)) if value is not None}

@@ -11,18 +11,17 @@ detected with --fail-on-drift.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 
 EXIT_BAD_INPUT = 2
 EXIT_DRIFT = 3
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--log", default=None, help="prediction log file or directory (default: dir of monitor.prediction_log.path)")
     p.add_argument("--model-dir", default=None, help="model that served the logged traffic (default: paths.model_dir)")
     p.add_argument("--reference-data", default=None, help="JSONL rows of the training distribution (default: monitor.reference_data)")
@@ -30,12 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--out-dir", default=None, help="output directory (default: monitor.output_dir)")
     p.add_argument("--rebuild-reference", action="store_true", help="recompute the cached reference predictions")
     p.add_argument("--fail-on-drift", action="store_true", help=f"exit {EXIT_DRIFT} when drift is detected")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.params)
+    args, params = cli.start(p, argv)
     cfg = params["monitor"]
     log = resolve_path(args.log) if args.log else resolve_path(cfg["prediction_log"]["path"]).parent
     model_dir = resolve_path(args.model_dir or params["paths"]["model_dir"])

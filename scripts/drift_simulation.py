@@ -11,18 +11,21 @@ Exit codes: 0 measured, 2 bad input.
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 
 EXIT_BAD_INPUT = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
+def _texts(path) -> list[str]:
+    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--model-dir", default=None, help="model (default: paths.model_dir)")
     p.add_argument("--reference-data", default=None, help="reference rows (default: monitor.reference_data)")
     p.add_argument("--pool", default=None, help="JSONL rows of the same distribution (default: generate --pool-size rows)")
@@ -33,16 +36,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--shift-seeds", type=int, default=50, help="windows per shift scenario (detection rate)")
     p.add_argument("--realistic", default="eval_sets/realistic_test.jsonl", help="hand-written prompts as one more shift ('' = skip)")
     p.add_argument("--out", default=None, help="JSON output (default: monitor.output_dir/drift_simulation.json)")
-    return p.parse_args(argv)
-
-
-def _texts(path) -> list[str]:
-    return [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.params)
+    args, params = cli.start(p, argv)
     cfg = params["monitor"]
     model_dir = resolve_path(args.model_dir or params["paths"]["model_dir"])
     reference_data = resolve_path(args.reference_data or cfg["reference_data"])

@@ -11,26 +11,25 @@ Only `paths.realistic_dev` is read (never the held-out realistic_test). Exit cod
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 from pipeline.data.ingest import load_labelled_file
 from pipeline.datagen.generate import generate_samples
 from pipeline.datagen.generator_eval import METHODS, proxy_accuracy
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = cli.parser(__doc__)
     parser.add_argument("--method", choices=METHODS, default="tfidf", help="proxy classifier (default: tfidf)")
     parser.add_argument("--num-samples", type=int, default=None, help="generated rows (default: generate.num_samples)")
     parser.add_argument("--seed", type=int, default=None, help="generator seed (default: params seed)")
     parser.add_argument("--no-cross-intent", action="store_true", help="leave cross-intent rows out")
     parser.add_argument("--show-errors", action="store_true", help="print every misclassified dev prompt")
-    args = parser.parse_args(argv)
+    args, params = cli.start(parser, argv)
     try:
-        params = load_params()
         dev, _ = load_labelled_file(resolve_path(params["paths"]["realistic_dev"]), params, strict=True)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -15,22 +15,15 @@ Exit codes: 0 evaluated, 2 bad arguments, input data or model directory, 1 evalu
 from __future__ import annotations
 
 import argparse
-import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params, resolve_path  # noqa: E402
+from pipeline import cli
+from pipeline.config import resolve_path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument(
-        "--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml to read (default: the repo's)"
-    )
+    p = cli.parser(__doc__)
     p.add_argument(
         "--model-path",
         default=None,
@@ -94,12 +87,10 @@ def print_summary(results: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args, params = cli.start(build_parser(), argv)
     from pipeline.evaluation.evaluate import EvalConfig, configure_threads, evaluate
 
     try:
-        params = load_params(args.config)
         cfg = EvalConfig(
             model_path=args.model_path or params["paths"]["model_dir"],
             output_dir=resolve_path(args.output_dir or params["paths"]["eval_dir"]),

@@ -12,18 +12,17 @@ Exit codes: 0 done, 2 bad input (missing file, bad rows with --strict, unknown v
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 
 EXIT_BAD_INPUT = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--feedback", required=True, help="labelled feedback JSONL (text or text_hash, intent, model_version, predicted)")
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
     p.add_argument("--window", type=int, default=None, help="rolling window in rows (default: monitor.feedback_window)")
     p.add_argument("--a", default=None, help="version A of the A/B test (default: the most frequent version)")
     p.add_argument("--b", default=None, help="version B (default: the second most frequent)")
@@ -31,15 +30,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--model-b", default=None, help="second model dir for the paired A/B")
     p.add_argument("--out-dir", default=None, help="output directory (default: monitor.output_dir)")
     p.add_argument("--strict", action="store_true", help="fail on any bad feedback row instead of reporting it")
-    args = p.parse_args(argv)
+    args, params = cli.start(p, argv)
     if bool(args.model_a) != bool(args.model_b):
         p.error("--model-a and --model-b go together")
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.params)
     cfg = params["monitor"]
     from pipeline.monitoring.feedback import (
         accuracy_by_version,

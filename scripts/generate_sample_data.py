@@ -11,38 +11,13 @@ per intent and per complexity level and the share of distinct texts. Exit code 0
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from collections import Counter
 from pathlib import Path
 
-from pipeline.config import load_params, resolve_path
-from pipeline.datagen.generate import generate_samples
-
-ROW_KEYS = ("text", "intent", "complexity")
-
-
-def parse_args(argv: list[str] | None, params: dict) -> argparse.Namespace:
-    gen = params.get("generate", {})
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--num-samples", type=int, default=int(gen.get("num_samples", 6000)),
-                        help="rows to write, balanced over the intents (default: generate.num_samples)")
-    parser.add_argument("--add-cross-intent", action="store_true", default=None,
-                        help="include cross-intent prompts (share: generate.cross_intent_ratio); "
-                             "default: generate.add_cross_intent")
-    parser.add_argument("--no-cross-intent", dest="add_cross_intent", action="store_false",
-                        help="leave cross-intent prompts out even if params.yaml enables them")
-    parser.add_argument("--seed", type=int, default=int(params.get("seed", 42)), help="random seed (default: seed)")
-    parser.add_argument("--output", type=Path, default=resolve_path(params["paths"]["raw_data"]),
-                        help="JSONL file to write (default: paths.raw_data)")
-    parser.add_argument("--params", type=Path, default=None, help="params.yaml to read (default: repository root)")
-    args = parser.parse_args(argv)
-    if args.num_samples < 1:
-        parser.error(f"--num-samples must be >= 1, got {args.num_samples}")
-    if args.add_cross_intent is None:
-        args.add_cross_intent = bool(gen.get("add_cross_intent", False))
-    return args
+from pipeline import cli
+from pipeline.config import resolve_path
+from pipeline.datagen.generate import write_raw_data
 
 
 def report(rows: list[dict], intents: list[str], levels: list[str]) -> str:
@@ -57,26 +32,27 @@ def report(rows: list[dict], intents: list[str], levels: list[str]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    pre = argparse.ArgumentParser(add_help=False)
-    pre.add_argument("--params", type=Path, default=None)
-    known, _ = pre.parse_known_args(argv)
+    p = cli.parser(__doc__)
+    p.add_argument("--num-samples", type=int, default=None,
+                   help="rows to write, balanced over the intents (default: generate.num_samples)")
+    p.add_argument("--add-cross-intent", action="store_true", default=None,
+                   help="include cross-intent prompts (share: generate.cross_intent_ratio); "
+                        "default: generate.add_cross_intent")
+    p.add_argument("--no-cross-intent", dest="add_cross_intent", action="store_false",
+                   help="leave cross-intent prompts out even if params.yaml enables them")
+    p.add_argument("--seed", type=int, default=None, help="random seed (default: seed)")
+    p.add_argument("--output", type=Path, default=None, help="JSONL file to write (default: paths.raw_data)")
+    args, params = cli.start(p, argv)
+    if args.num_samples is not None and args.num_samples < 1:
+        p.error(f"--num-samples must be >= 1, got {args.num_samples}")
+    output = args.output or resolve_path(params["paths"]["raw_data"])
     try:
-        params = load_params(known.params)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    args = parse_args(argv, params)
-    try:
-        rows = generate_samples(args.num_samples, args.seed, args.add_cross_intent, params)
+        rows = write_raw_data(params, output, args.num_samples, args.seed, args.add_cross_intent)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    with args.output.open("w", encoding="utf-8") as fh:
-        for row in rows:
-            fh.write(json.dumps({k: row[k] for k in ROW_KEYS}, ensure_ascii=False) + "\n")
     print(report(rows, list(params["intents"]), list(params["complexity_levels"])))
-    print(f"wrote {args.output}")
+    print(f"wrote {output}")
     return 0
 
 

@@ -11,26 +11,21 @@ serve_config/kserve/inferenceservice*.yaml. Exit codes: 0 done, 2 bad input.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from pipeline.config import load_params, resolve_path  # noqa: E402
+from pipeline import cli
+from pipeline.config import resolve_path
+from pipeline.deploy.kserve import build_package
+from pipeline.deploy.rollout import mar_manifest
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = cli.parser(__doc__)
     parser.add_argument("--mar", type=Path, required=True, help="the built archive (make archive)")
-    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
     parser.add_argument("--out", type=Path, default=None, help="override rollout.kserve.package_dir")
-    args = parser.parse_args(argv)
-    from pipeline.deploy.kserve import build_package
-    from pipeline.deploy.rollout import mar_manifest
-
+    args, params = cli.start(parser, argv)
     try:
-        params = load_params(args.params)
         cfg = params["rollout"]["kserve"]
         target = build_package(args.mar, args.out or resolve_path(cfg["package_dir"]),
                                max_batch_delay_ms=params["serve"]["max_batch_delay_ms"])

@@ -10,45 +10,21 @@ Exit codes: 0 ok, 1 unusable input or (with --strict) any bad row, 2 bad argumen
 
 from __future__ import annotations
 
-import argparse
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params
+from pipeline import cli
 from pipeline.data.ingest import DataValidationError
 from pipeline.data.prepare import prepare
 
 
-@dataclass
-class Args:
-    input: Path | None
-    config: Path
-    strict: bool | None
-
-
-def parse_args(argv: list[str] | None = None) -> Args:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument(
-        "--input", type=Path, help="labelled .json/.jsonl/.csv (columns text, intent[, complexity]); "
-        "default: params paths.raw_data"
-    )  # fmt: skip
-    parser.add_argument(
-        "--config", type=Path, default=DEFAULT_PARAMS_PATH, help="params file (default: params.yaml)"
-    )
-    parser.add_argument(
-        "--strict", action="store_true", default=None,
-        help="fail (exit 1) on any bad row instead of reporting it and going on (default: params data.strict)",
-    )  # fmt: skip
-    ns = parser.parse_args(argv)
-    return Args(input=ns.input, config=ns.config, strict=ns.strict)
-
-
 def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.config)
+    p = cli.parser(__doc__)
+    p.add_argument("--input", type=Path, help="labelled .json/.jsonl/.csv (columns text, intent[, complexity]); "
+                   "default: params paths.raw_data")
+    p.add_argument("--strict", action="store_true", default=None,
+                   help="fail (exit 1) on any bad row instead of reporting it and going on (default: params data.strict)")
+    args, params = cli.start(p, argv)
     try:
         stats = prepare(params, input_path=args.input, strict=args.strict)
     except DataValidationError as exc:

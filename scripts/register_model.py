@@ -17,22 +17,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import os
 import sys
 from dataclasses import asdict
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params, resolve_path  # noqa: E402
+from pipeline import cli
+from pipeline.config import resolve_path
 
 REFUSED = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml to read (default: the repo's)")
+    parser = cli.parser(__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
     reg = sub.add_parser("register", help="register a model directory or a run's model as a new version")
@@ -81,13 +76,7 @@ def list_versions(params: dict) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
-    try:
-        params = load_params(args.config)
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    args, params = cli.start(build_parser(), argv)
     from pipeline.deploy import registry
 
     try:

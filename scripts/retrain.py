@@ -11,39 +11,28 @@ Exit codes: 0 challenger better (canary proposed), 1 trained but not better, 2 b
 
 from __future__ import annotations
 
-import argparse
-import datetime as dt
-import logging
 import sys
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
+from pipeline.data.ingest import DataValidationError
+from pipeline.monitoring.retrain import new_run_dir, run_retrain
 
 EXIT_NOT_BETTER = 1
 EXIT_BAD_INPUT = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--new-data", required=True, help="labelled rows (text, intent[, complexity]) as .csv/.jsonl/.json")
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
     p.add_argument("--champion", default=None, help="champion model dir or registry alias (default: alias 'champion')")
     p.add_argument("--out-dir", default=None, help="run directory (default: monitor.retrain.output_dir/<time>)")
     p.add_argument("--strict", action="store_true", help="fail on any bad row instead of reporting and skipping it")
     p.add_argument("--no-register", action="store_true", help="do not register the challenger in MLflow")
     p.add_argument("--no-dvc", action="store_true", help="do not `dvc add` the additions file")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the fine-tuning run to MLflow")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    params = load_params(args.params)
-    from pipeline.data.ingest import DataValidationError
-    from pipeline.monitoring.retrain import run_retrain
-
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
-    out_dir = resolve_path(args.out_dir or f"{params['monitor']['retrain']['output_dir']}/{stamp}")
+    args, params = cli.start(p, argv)
+    out_dir = resolve_path(args.out_dir) if args.out_dir else new_run_dir(params)
     try:
         report = run_retrain(params, resolve_path(args.new_data), out_dir, champion=args.champion,
                              register=not args.no_register, version_data=not args.no_dvc,
@@ -61,10 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     if not c["better"]:
         print("not better than the champion: no canary")
         return EXIT_NOT_BETTER
-    if report["canary"]["available"]:
-        print("better: start the canary with")
-    else:
-        print("better: the canary target does not exist yet in this checkout; when it does, run")
+    print("better: start the canary with")
     for cmd in report["canary"]["commands"]:
         print(f"  {cmd}")
     print(f"report: {out_dir / 'retrain_report.json'}")

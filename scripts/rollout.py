@@ -18,20 +18,17 @@ params), 3 cannot act now (no rollout in progress, another rollout command runni
 
 from __future__ import annotations
 
-import argparse
 import json
-import logging
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from pipeline import cli
+from pipeline.deploy.rollout import Rollout, RolloutBusy, RolloutError, ensure_proxy, move_champion_alias
+from pipeline.services import nginx, torchserve
 
-from pipeline.config import load_params  # noqa: E402
 
-
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--params", default=None, help="params file (default: params.yaml)")
+def main(argv: list[str] | None = None) -> int:
+    parser = cli.parser(__doc__)
     parser.add_argument("--ts-run-dir", type=Path, default=None, help="run dir of the TorchServe `make serve` started")
     parser.add_argument("--proxy-prefix", type=Path, default=None, help="prefix dir of the canary nginx (default run/nginx)")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -46,28 +43,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     sub.add_parser("rollback", help="roll the version in canary back now")
     sub.add_parser("status", help="print the rollout state, routing, versions and last decisions as JSON")
     sub.add_parser("proxy-stop", help="stop the canary nginx")
-    args = parser.parse_args(argv)
+    args, params = cli.start(parser, argv)
     if args.command == "canary" and not args.abort and args.mar is None:
         parser.error("canary needs --mar PATH (or --abort)")
-    return args
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from pipeline.deploy.rollout import Rollout, RolloutBusy, RolloutError, ensure_proxy, move_champion_alias
-    from pipeline.services import nginx, torchserve
-
-    try:
-        params = load_params(args.params)
-        if args.command == "canary":
-            if args.hold_seconds is not None:
-                params["rollout"]["hold_seconds"] = args.hold_seconds
-            if args.steps:
+    if args.command == "canary":
+        if args.hold_seconds is not None:
+            params["rollout"]["hold_seconds"] = args.hold_seconds
+        if args.steps:
+            try:
                 params["rollout"]["steps"] = [float(s) for s in args.steps.split(",")]
-    except (OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+            except ValueError:
+                parser.error(f"--steps {args.steps!r}: comma-separated percentages, e.g. 10,100")
     proxy_prefix = args.proxy_prefix or nginx.DEFAULT_PREFIX
     if args.command == "proxy-stop":
         try:

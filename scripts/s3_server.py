@@ -11,12 +11,12 @@ Exit codes: 0 ok (start: running, also when it already was), 1 failed to start /
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline import cli
 from pipeline.config import PROJECT_ROOT
 from pipeline.services import LOOPBACK, port_open, stop_pidfile
 from pipeline.services.s3 import DEFAULT_PORT, start_s3_server
@@ -32,9 +32,7 @@ class Args:
 
 
 def parse_args(argv: list[str] | None = None) -> Args:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = cli.parser(__doc__, params=False)
     parser.add_argument("action", choices=["start", "stop", "status"])
     parser.add_argument(
         "--port", type=int, default=int(os.environ.get("S3_PORT", DEFAULT_PORT)), help="S3 port (env S3_PORT)"

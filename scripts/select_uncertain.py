@@ -11,18 +11,17 @@ Exit codes: 0 CSV written, 2 bad input (no raw text in the log, missing file, ba
 
 from __future__ import annotations
 
-import argparse
 import sys
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import resolve_path
 
 EXIT_BAD_INPUT = 2
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+def main(argv: list[str] | None = None) -> int:
+    p = cli.parser(__doc__)
     p.add_argument("--n", type=int, default=100, help="prompts to select")
-    p.add_argument("--params", default=None, help="params.yaml to read (default: the repository's)")
     p.add_argument("--log", default=None, help="prediction log file or dir (default: dir of monitor.prediction_log.path)")
     p.add_argument("--prompts", default=None, help="score this .txt/.jsonl/.csv of prompts with --model-dir instead of the log")
     p.add_argument("--model-dir", default=None, help="model for --prompts (default: paths.model_dir)")
@@ -30,12 +29,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--jaccard", type=float, default=None, help="near-duplicate threshold (default: monitor.near_duplicate_jaccard)")
     p.add_argument("--exclude", nargs="*", default=None, help="labelled files whose prompts are skipped (default: paths.raw_data)")
     p.add_argument("--out", default=None, help="CSV to write (default: monitor.output_dir/uncertain.csv)")
-    return p.parse_args(argv)
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    params = load_params(args.params)
+    args, params = cli.start(p, argv)
     cfg = params["monitor"]
     from model_src.prediction_log import read_prediction_log, text_hash
     from pipeline.monitoring.active_learning import (

@@ -12,13 +12,13 @@ run/torchserve/ (git-ignored). Exit codes: 0 ok, 1 failed to start/stop, 2 nothi
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 from pathlib import Path
 from urllib.parse import urlparse
 
-from pipeline.config import load_params, resolve_path
+from pipeline import cli
+from pipeline.config import PROJECT_ROOT, resolve_path
 from pipeline.services import port_open, stop_pidfile
 from pipeline.services.redis import DEFAULT_RUN_DIR as REDIS_RUN_DIR
 from pipeline.services.redis import PID_FILE as REDIS_PID_FILE
@@ -144,8 +144,7 @@ def cmd_stop(args, params) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", type=Path, default=None, help="params file (default: params.yaml)")
+    parser = cli.parser(__doc__)
     parser.add_argument("--run-dir", type=Path, default=DEFAULT_RUN_DIR, help="TorchServe's working directory")
     sub = parser.add_subparsers(dest="command", required=True)
     start = sub.add_parser("start", help="start TorchServe in the background and wait until the model answers")
@@ -153,15 +152,14 @@ def main(argv: list[str] | None = None) -> int:
     start.add_argument("--inference-port", type=int, help="default: config.properties")
     start.add_argument("--management-port", type=int, help="default: config.properties")
     start.add_argument("--metrics-port", type=int, help="default: config.properties")
-    start.add_argument("--config-template", default=str(Path(__file__).resolve().parent.parent / "config.properties"))
+    start.add_argument("--config-template", default=str(PROJECT_ROOT / "config.properties"))
     start.add_argument("--fresh", action="store_true", help="ignore the last snapshot (registered versions)")
     start.add_argument("--timeout", type=float, default=180.0, help="seconds to wait for the model")
     sub.add_parser("token", help="print the tokens and ready curl lines")
     redis = sub.add_parser("redis", help="start redis-server on the port of serve.redis_url")
     redis.add_argument("--optional", action="store_true", help="exit 0 with a note if redis-server is missing")
     sub.add_parser("stop", help="stop TorchServe and the Redis started here")
-    args = parser.parse_args(argv)
-    params = load_params(args.config)
+    args, params = cli.start(parser, argv)
     return {"start": cmd_start, "token": cmd_token, "redis": cmd_redis, "stop": cmd_stop}[args.command](args, params)
 
 

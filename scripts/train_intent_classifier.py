@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Train the intent classifier (run_glue-style arguments; every default comes from params.yaml).
 
-    python scripts/train_intent_classifier.py --prepare-data --config params.yaml
+    python scripts/train_intent_classifier.py --prepare-data --params params.yaml
     python scripts/train_intent_classifier.py --epochs 1 --max-train-samples 500 --output-dir /tmp/m
     python scripts/train_intent_classifier.py --resume            # continue after a kill
-    torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --config params.yaml
+    torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --params params.yaml
     python scripts/train_intent_classifier.py --prepare-data --hyperparameter-search --n-trials 10
     python scripts/train_intent_classifier.py --use-best-params   # train with the study's best trial
 
@@ -18,21 +18,17 @@ import dataclasses
 import json
 import logging
 import os
-import subprocess
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-
-from model_src.intent_classifier_model import POOLINGS  # noqa: E402 (after the env defaults)
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params, merged, resolve_path  # noqa: E402
+from pipeline import cli
+from pipeline.config import merged, resolve_path
+from pipeline.modeling.workers import WorkersFailed, search
 
 
-def opt(section: str, key: str, help: str, **kw):
+def opt(section: str, key: str, help: str):
     """An override of params[section][key]; None (the default) keeps the params.yaml value."""
-    return field(default=None, metadata={"section": section, "key": key, "help": help, **kw})
+    return field(default=None, metadata={"section": section, "key": key, "help": help})
 
 
 @dataclass
@@ -44,7 +40,7 @@ class DataArgs:
 @dataclass
 class ModelArgs:
     base: str | None = opt("model", "base", "'minilm' or a local Hugging Face encoder directory (e.g. deberta-v3-base)")
-    pooling: str | None = opt("model", "pooling", "token pooling", choices=POOLINGS)
+    pooling: str | None = opt("model", "pooling", "token pooling")
     max_length: int | None = opt("model", "max_length", "max tokens per prompt")
     dropout: float | None = opt("model", "dropout", "dropout before the heads")
     freeze_layers: int | None = opt("model", "freeze_layers", "freeze the first k encoder layers")
@@ -59,8 +55,13 @@ class TrainArgs:
     seed: int | None = field(default=None, metadata={"section": None, "key": "seed", "help": "random seed"})
 
 
+GROUPS = (DataArgs, ModelArgs, TrainArgs)
+
+
 def check(params: dict) -> None:
     """Fail before any model loads, naming the fix (run_glue's __post_init__ checks)."""
+    from model_src.intent_classifier_model import POOLINGS
+
     m, t = params["model"], params["train"]
     if m["pooling"] not in POOLINGS:
         raise ValueError(f"model.pooling={m['pooling']!r}: choose one of {POOLINGS}")
@@ -72,9 +73,11 @@ def check(params: dict) -> None:
         raise ValueError(f"train.learning_rate must be in (0, 1), got {t['learning_rate']}")
 
 
-def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml to read (default: the repo's)")
+def build_parser() -> argparse.ArgumentParser:
+    # imported here, after pipeline.cli set the offline defaults: the model module loads transformers
+    from model_src.intent_classifier_model import POOLINGS
+
+    parser = cli.parser(__doc__)
     parser.add_argument("--prepare-data", action="store_true", help="run pipeline.data.prepare first (ingest, split, augment)")
     parser.add_argument("--output-dir", default=None, help="model directory (default: params paths.model_dir)")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
@@ -90,146 +93,87 @@ def build_parser(groups=(DataArgs, ModelArgs, TrainArgs)) -> argparse.ArgumentPa
     hpo.add_argument("--workers", type=int, default=1,
                      help="start this many worker processes on this machine sharing the study (one torch thread each)")
     hpo.add_argument("--threads", type=int, default=None, help="torch threads per trial (default: params train.num_threads)")
-    for group in groups:
+    choices = {"pooling": POOLINGS}
+    for group in GROUPS:
         g = parser.add_argument_group(group.__name__)
         for f in dataclasses.fields(group):
             kind = f.type.split(" | ")[0] if isinstance(f.type, str) else f.type
             source = f"{f.metadata['section']}.{f.metadata['key']}" if f.metadata["section"] else f.metadata["key"]
             g.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, default=None,
-                           type={"int": int, "float": float, "str": str}[kind], choices=f.metadata.get("choices"),
+                           type={"int": int, "float": float, "str": str}[kind], choices=choices.get(f.name),
                            help=f"{f.metadata['help']} (default: params {source})")
     return parser
 
 
-def params_from_args(args: argparse.Namespace, groups=(DataArgs, ModelArgs, TrainArgs)) -> dict:
-    params = load_params(args.config)
-    if getattr(args, "use_best_params", False):
+def apply_args(params: dict, args: argparse.Namespace) -> dict:
+    """params with the best HPO params (--use-best-params), then the explicit options, applied."""
+    if args.use_best_params:
         from pipeline.modeling.hpo import load_best_overrides
 
         params = merged(params, load_best_overrides(params))
     overrides: dict = {}
-    for group in groups:
+    for group in GROUPS:
         for f in dataclasses.fields(group):
             value = getattr(args, f.name)
             if value is None:
                 continue
-            if f.metadata["section"] is None:
-                params[f.metadata["key"]] = value
+            if f.metadata["section"] is None:  # a top-level key (seed)
+                overrides[f.metadata["key"]] = value
             else:
                 overrides.setdefault(f.metadata["section"], {})[f.metadata["key"]] = value
     return merged(params, overrides)
 
 
-def prepare_data(params: dict, config: str) -> None:
+def prepare_data(params: dict) -> None:
     """The seed's --prepare-data: generate the raw file if there is none, then ingest/split/augment."""
     from pipeline.data.prepare import prepare
 
     raw = resolve_path(params["paths"]["raw_data"])
     if not raw.is_file():
+        from pipeline.datagen.generate import write_raw_data
+
         logging.getLogger(__name__).info("No %s: generating the default sample data first", raw)
-        generator = Path(__file__).with_name("generate_sample_data.py")
-        subprocess.run([sys.executable, str(generator), "--params", config, "--output", str(raw)], check=True)
+        write_raw_data(params, raw)
     prepare(params)
+
+
+def run(params: dict, args: argparse.Namespace) -> dict:
+    if args.hyperparameter_search:
+        return search(params, workers=args.workers, worker_id=args.worker_id, n_trials=args.n_trials,
+                      storage=args.storage, study_name=args.study_name, log_to_mlflow=not args.no_mlflow,
+                      threads=args.threads)
+    from pipeline.modeling.train import run_training
+
+    return run_training(params, output_dir=args.output_dir, resume=args.resume, log_to_mlflow=not args.no_mlflow)
 
 
 def main(argv: list[str] | None = None) -> int:
     rank = int(os.environ.get("RANK", "0"))  # under torchrun only rank 0 logs
-    logging.basicConfig(level=logging.INFO if rank == 0 else logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args, params = cli.start(build_parser(), argv, log_level=logging.INFO if rank == 0 else logging.WARNING)
     try:
-        params = params_from_args(args)
+        params = apply_args(params, args)
         check(params)
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and (args.prepare_data or args.hyperparameter_search):
+        print("error: --prepare-data and --hyperparameter-search do not run under torchrun "
+              "(`make data` first; HPO starts its own worker processes)", file=sys.stderr)
+        return 2
     if args.prepare_data:
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            print("error: --prepare-data under torchrun: run `make data` first, then torchrun", file=sys.stderr)
-            return 2
-        prepare_data(params, args.config)
-    if args.hyperparameter_search:
-        return run_hpo(params, args)
-
-    from pipeline.modeling.train import run_training
-
+        prepare_data(params)
     try:
-        result = run_training(params, output_dir=args.output_dir, resume=args.resume, log_to_mlflow=not args.no_mlflow)
+        result = run(params, args)
     except KeyboardInterrupt:
-        print("interrupted: continue with --resume", file=sys.stderr)
+        again = "rerun the same command to continue the study" if args.hyperparameter_search else "continue with --resume"
+        print(f"interrupted: {again}", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, WorkersFailed) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if rank == 0:
-        summary = {k: v for k, v in result.items() if k != "history"}
-        print(json.dumps(summary, indent=2))
-    return 0
-
-
-def run_hpo(params: dict, args: argparse.Namespace) -> int:
-    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-        print("error: --hyperparameter-search runs one process per worker, not under torchrun", file=sys.stderr)
-        return 2
-    from pipeline.modeling.hpo import run_study
-
-    try:
-        if args.workers > 1:
-            failed = run_workers(params, args)
-            if failed:
-                print(f"error: HPO worker(s) {failed} failed: see logs/hpo_worker<i>.log", file=sys.stderr)
-                return 1
-        summary = run_study(params, n_trials=args.n_trials, storage=args.storage, study_name=args.study_name,
-                            worker_id=args.worker_id, log_to_mlflow=not args.no_mlflow, threads=args.threads)
-    except KeyboardInterrupt:
-        print("interrupted: rerun the same command to continue the study", file=sys.stderr)
-        return 130
-    except (FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(json.dumps(summary, indent=2))
-    return 1 if "error" in summary else 0
-
-
-def run_workers(params: dict, args: argparse.Namespace) -> list[int]:
-    """Start `--workers` copies of this command (one torch thread each) on one study; ids of failed ones.
-
-    The study, MLflow experiment and parent run are created first, so the workers never race to
-    create them. Afterwards the caller's own run_study finds the target reached and only writes
-    the summary, best params and plots.
-    """
-    import subprocess
-
-    from pipeline.config import PROJECT_ROOT
-    from pipeline.modeling import hpo
-
-    study = hpo.create_study(params, args.storage, args.study_name)
-    if not args.no_mlflow:
-        hpo.parent_run_id(study, params, hpo.storage_url(params, args.storage))
-    argv, skip = [], False
-    for item in sys.argv[1:]:  # this command without --workers/--worker-id/--threads/--prepare-data
-        if skip:
-            skip = False
-        elif item in ("--workers", "--worker-id", "--threads"):
-            skip = True
-        elif item != "--prepare-data" and not item.startswith(("--workers=", "--worker-id=", "--threads=")):
-            argv.append(item)
-    threads = args.threads or max(1, int(params["train"].get("num_threads", 1)) // args.workers)
-    log_dir = PROJECT_ROOT / "logs"
-    log_dir.mkdir(exist_ok=True)
-    procs = []
-    for i in range(args.workers):
-        log_file = (log_dir / f"hpo_worker{i}.log").open("w")
-        procs.append(subprocess.Popen([sys.executable, __file__, *argv, "--worker-id", str(i), "--threads", str(threads)],
-                                      stdout=log_file, stderr=subprocess.STDOUT))
-        log_file.close()
-        print(f"worker {i}: pid {procs[-1].pid}, log {log_dir / f'hpo_worker{i}.log'}", file=sys.stderr)
-    try:
-        codes = [p.wait() for p in procs]
-    except KeyboardInterrupt:
-        for p in procs:
-            p.terminate()
-        raise
-    return [i for i, code in enumerate(codes) if code != 0]
+        print(json.dumps({k: v for k, v in result.items() if k != "history"}, indent=2))
+    return 1 if "error" in result else 0
 
 
 if __name__ == "__main__":

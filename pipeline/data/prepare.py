@@ -86,6 +86,25 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
     for r in rejects:
         r["file"] = shown
     n_invalid = len(rejects)
+    deduped = dedupe(_clean_rows(records, rejects, shown, strict))
+    counts = _row_counts(len(records) + n_invalid, rejects, deduped)
+    _write_interim(interim, shown, counts, rejects, deduped)
+
+    seed = int(params["seed"])
+    rows = [{k: v for k, v in row.items() if k != "line"} for row in deduped.rows]
+    splits = stratified_split(rows, split_ratios(params), seed, params["complexity_levels"])
+    augmented = augment_rows(
+        splits["train"], [r["text"] for s in ("val", "test") for r in splits[s]], params, seed
+    )
+    splits["train"] = augmented.rows
+    outputs = _write_splits(processed, splits)
+    stats = _stats(params, shown, _sha256(source), counts, rejects, splits, augmented.stats, outputs)
+    (processed / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
+    return stats
+
+
+def _clean_rows(records: list, rejects: list[dict], shown: str, strict: bool) -> list[dict]:
+    """Cleaned rows with their source line; a text that cleans to nothing joins `rejects` (or fails when strict)."""
     cleaned = []
     for line, row in records:
         text = clean_text(row["text"])
@@ -101,7 +120,28 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
             rejects.append(reject)
         else:
             cleaned.append({**row, "text": text, "line": line})
-    deduped = dedupe(cleaned)
+    return cleaned
+
+
+def _row_counts(n_read: int, rejects: list[dict], deduped) -> dict:
+    """Where every row read went; refuses to go on when they do not add up (rows lost by a bug)."""
+    counts = {
+        "read": n_read,
+        "kept": len(deduped.rows),
+        "rejected": len(rejects),
+        "duplicates": len(deduped.duplicates),
+        "conflicts": len(deduped.conflicts),
+    }
+    if counts["read"] != counts["kept"] + counts["rejected"] + counts["duplicates"] + counts["conflicts"]:
+        raise RuntimeError(f"row accounting is off (a bug): {counts}")
+    return counts
+
+
+def _write_interim(interim: Path, shown: str, counts: dict, rejects: list[dict], deduped) -> None:
+    """clean.jsonl and every row not used (rejects, duplicates, conflicts) with why, in input order.
+
+    Written before the no-rows check, so an unusable file still leaves the reasons to read.
+    """
     not_used = rejects + [
         {"file": shown, "line": d["line"], "reason": f"duplicate of line {d['duplicate_of']}", "raw": d["text"][:500]}
         for d in deduped.duplicates
@@ -111,15 +151,6 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
         for c in deduped.conflicts
     ]  # fmt: skip
     not_used.sort(key=lambda r: r["line"] or 0)
-    counts = {
-        "read": len(records) + n_invalid,
-        "kept": len(deduped.rows),
-        "rejected": len(rejects),
-        "duplicates": len(deduped.duplicates),
-        "conflicts": len(deduped.conflicts),
-    }
-    if counts["read"] != counts["kept"] + counts["rejected"] + counts["duplicates"] + counts["conflicts"]:
-        raise RuntimeError(f"row accounting is off (a bug): {counts}")
     interim.mkdir(parents=True, exist_ok=True)
     write_jsonl(interim / "clean.jsonl", deduped.rows)
     write_jsonl(interim / "rejected.jsonl", not_used)
@@ -129,14 +160,9 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
             f"{shown}: no usable rows left (see {_display(interim / 'rejected_summary.txt')})", rejects
         )
 
-    seed = int(params["seed"])
-    rows = [{k: v for k, v in row.items() if k != "line"} for row in deduped.rows]
-    splits = stratified_split(rows, split_ratios(params), seed, params["complexity_levels"])
-    augmented = augment_rows(
-        splits["train"], [r["text"] for s in ("val", "test") for r in splits[s]], params, seed
-    )
-    splits["train"] = augmented.rows
 
+def _write_splits(processed: Path, splits: dict[str, list[dict]]) -> dict[str, Path]:
+    """{train,val,test}.jsonl with each row's complexity score, the training target for the regression head."""
     processed.mkdir(parents=True, exist_ok=True)
     outputs = {}
     for name in SPLITS:
@@ -146,8 +172,14 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
             ({**row, "complexity_score": round(complexity_score(row["text"]), 6)} for row in splits[name]),
         )
         outputs[name] = out
+    return outputs
+
+
+def _stats(params: dict, shown: str, input_sha256: str, counts: dict, rejects: list[dict],
+           splits: dict[str, list[dict]], augmentation: dict, outputs: dict[str, Path]) -> dict:
+    """stats.json: counts per split, intent and level, rejects by reason, and hashes that pin the data version."""
     stats = {
-        "input": {"file": shown, "sha256": _sha256(source)},
+        "input": {"file": shown, "sha256": input_sha256},
         "rows": counts,
         "rejected_by_reason": dict(Counter(_reason_kind(r["reason"]) for r in rejects).most_common()),
         "splits": {name: len(splits[name]) for name in SPLITS},
@@ -159,11 +191,10 @@ def prepare(params: dict, input_path: str | Path | None = None, strict: bool | N
             name: {lv: sum(r["complexity"] == lv for r in splits[name]) for lv in params["complexity_levels"]}
             for name in SPLITS
         },
-        "augmentation": augmented.stats,
+        "augmentation": augmentation,
         "outputs_sha256": {name: _sha256(path) for name, path in outputs.items()},
     }
     stats["data_hash"] = hashlib.sha256(
         "".join(stats["outputs_sha256"][name] for name in SPLITS).encode()
     ).hexdigest()
-    (processed / "stats.json").write_text(json.dumps(stats, indent=2) + "\n", encoding="utf-8")
     return stats

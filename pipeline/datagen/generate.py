@@ -44,9 +44,11 @@ distinct texts at 10,000 rows.
 
 from __future__ import annotations
 
+import json
 import random
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from pipeline.config import load_params
@@ -60,6 +62,8 @@ _MAX_REDRAWS = 25
 _CONSTRAINT_WEIGHTS = [0.5, 0.25, 0.15, 0.1]
 # Share of non-cross rows written entirely in another language (labelled by what they ask for).
 _FOREIGN_SHARE = 0.05
+# The raw-data file's columns (`origin` is the generator's own bookkeeping).
+ROW_KEYS = ("text", "intent", "complexity")
 
 
 @dataclass
@@ -222,7 +226,7 @@ def generate_samples(
 
     With `add_cross_intent`, round(num_samples * generate.cross_intent_ratio) of the rows
     (spread evenly over the intents) are cross-intent prompts; `origin` is "template" or
-    "cross_intent" (the CLI writes only text/intent/complexity).
+    "cross_intent" (write_raw_data writes only ROW_KEYS).
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
@@ -249,4 +253,29 @@ def generate_samples(
             row["origin"] = "cross_intent" if cross else "template"
             rows.append(row)
     rng.shuffle(rows)
+    return rows
+
+
+def write_raw_data(
+    params: dict[str, Any],
+    output: Path,
+    num_samples: int | None = None,
+    seed: int | None = None,
+    add_cross_intent: bool | None = None,
+) -> list[dict]:
+    """Generate rows and write them to `output` as JSONL; returns the rows.
+
+    Unset arguments come from params: generate.num_samples, seed, generate.add_cross_intent.
+    """
+    gen = params.get("generate", {})
+    rows = generate_samples(
+        int(gen.get("num_samples", 6000)) if num_samples is None else num_samples,
+        int(params.get("seed", 42)) if seed is None else seed,
+        bool(gen.get("add_cross_intent", False)) if add_cross_intent is None else add_cross_intent,
+        params,
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with output.open("w", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({k: row[k] for k in ROW_KEYS}, ensure_ascii=False) + "\n")
     return rows

@@ -34,6 +34,7 @@ import threading
 import time
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,16 @@ def histogram_totals(metrics_text: str, name: str) -> tuple[float, float]:
     return total("sum"), total("count")
 
 
+@dataclass
+class ServedRuns:
+    """Every measured run of the served model; the median is reported, the others show the spread."""
+
+    latency: list = field(default_factory=list)  # run_load results at c=1, cache misses
+    python_client: list = field(default_factory=list)  # (prompts/s, latencies, errors, client CPU ms/request)
+    wrk: list = field(default_factory=list)  # wrk_throughput results + mean_requests_per_batch
+    cache_hits: list = field(default_factory=list)  # run_load results at c=1, cache hits
+
+
 def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: int, registration: dict,
                    warmup_rounds: int = WARMUP_ROUNDS, repeats: int = REPEATS) -> dict:
     """Start Redis + TorchServe on free ports, warm up, measure, stop both.
@@ -182,64 +193,99 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
                         inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
                         grpc_ports=(free_port(), free_port()))
         try:
-            ts.start(timeout=300)
-            response = ts.manage("POST", "models", params={"url": mar.name, "synchronous": "true", **registration},
-                                 timeout=300)
-            if response.status_code != 200:
-                raise RuntimeError(f"registering {mar.name} failed: {response.text}")
-            model = json.loads(zipfile.ZipFile(mar).read("MAR-INF/MANIFEST.json"))["model"]["modelName"]
-            described = ts.describe(model)[0]
+            model, described = _start_and_register(ts, mar, registration)
             post = _client(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}")
             flush = redis.Redis.from_url(cache.url).flushdb
-            warmup = []
-            for round_ in range(warmup_rounds):
-                _, wall, _ = run_load(post, texts, concurrency, f"warm-up {round_ + 1}/{warmup_rounds}")
-                warmup.append(round(len(texts) / wall, 1))
-                flush()
-            latency_runs, runs, wrk_runs, hit_runs = [], [], [], []
-            for repeat in range(repeats):  # cache flushed before the miss runs, filled for the hit run
-                flush()
-                latency_runs.append(run_load(post, texts[:latency_n], 1, f"latency c=1 {repeat + 1}/{repeats}"))
-                flush()
-                cpu = time.process_time()  # this process is the client (and idle otherwise)
-                lat_cn, wall, err_cn = run_load(post, texts, concurrency, f"throughput c={concurrency} {repeat + 1}/{repeats}")
-                runs.append((len(texts) / wall, lat_cn, err_cn, (time.process_time() - cpu) / len(texts) * 1000))
-                flush()
-                before = histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
-                wrk_runs.append(wrk_throughput(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}",
-                                               texts, concurrency))
-                after = histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
-                batches = after[1] - before[1]
-                wrk_runs[-1]["mean_requests_per_batch"] = round((after[0] - before[0]) / batches, 2) if batches else None
-                hit_runs.append(run_load(post, texts[:latency_n], 1, f"cache hits c=1 {repeat + 1}/{repeats}"))
-            tput, lat_cn, err_cn, client_cpu = median_run(runs, lambda r: r[0])
-            wrk = median_run(wrk_runs, lambda r: r["prompts_per_s"])
-            lat_c1, _, err_c1 = median_run(latency_runs, lambda r: np.percentile(r[0], 95))
-            lat_hit, _, err_hit = median_run(hit_runs, lambda r: np.percentile(r[0], 50))
-            return {
-                "config": {k: described.get(k) for k in ("modelVersion", "batchSize", "maxBatchDelay", "minWorkers")},
-                "warmup": {"rounds": warmup_rounds, "requests": warmup_rounds * len(texts),
-                           f"first_round_c{concurrency}_prompts_per_s": warmup[0] if warmup else None,
-                           f"last_round_c{concurrency}_prompts_per_s": warmup[-1] if warmup else None},
-                "latency_c1": summary_ms(lat_c1) | {"errors": err_c1,
-                                                    "runs_p95_ms": [summary_ms(r[0])["p95_ms"] for r in latency_runs]},
-                f"throughput_c{concurrency}": {"prompts_per_s": wrk["prompts_per_s"], "errors": wrk["errors"],
-                                               "client": "wrk 1 thread (C)",
-                                               "client_cpu_ms_per_request": wrk["client_cpu_ms_per_request"],
-                                               "mean_requests_per_batch": wrk["mean_requests_per_batch"],
-                                               "runs_prompts_per_s": [r["prompts_per_s"] for r in wrk_runs]},
-                f"throughput_c{concurrency}_python_client": {"prompts_per_s": round(tput, 1), "errors": err_cn,
-                                                             "client_cpu_ms_per_request": round(client_cpu, 3),
-                                                             "runs_prompts_per_s": [round(r[0], 1) for r in runs]}
-                | summary_ms(lat_cn),
-                "cache_hit_c1": summary_ms(lat_hit) | {"errors": err_hit,
-                                                       "runs_p50_ms": [summary_ms(r[0])["p50_ms"] for r in hit_runs]},
-            }
+            warmup = _warm_up(post, flush, texts, concurrency, warmup_rounds)
+            runs = _measure(ts, model, post, flush, texts, concurrency=concurrency, latency_n=latency_n,
+                            repeats=repeats)
+            return _median_figures(described, warmup, runs, n_texts=len(texts), concurrency=concurrency,
+                                   warmup_rounds=warmup_rounds)
         except Exception as exc:
             raise RuntimeError(f"{exc}\n--- TorchServe log tail ---\n{ts.log_tail(40)}") from exc
         finally:
             ts.stop()
             cache.stop()
+
+
+def _start_and_register(ts: TorchServe, mar: Path, registration: dict) -> tuple[str, dict]:
+    """Start TorchServe and register the archive as `make serve` does: (model name, its description)."""
+    ts.start(timeout=300)
+    response = ts.manage("POST", "models", params={"url": mar.name, "synchronous": "true", **registration},
+                         timeout=300)
+    if response.status_code != 200:
+        raise RuntimeError(f"registering {mar.name} failed: {response.text}")
+    model = json.loads(zipfile.ZipFile(mar).read("MAR-INF/MANIFEST.json"))["model"]["modelName"]
+    return model, ts.describe(model)[0]
+
+
+def _warm_up(post, flush, texts: list[str], concurrency: int, rounds: int) -> list[float]:
+    """Prompts/s of each warm-up round (cache flushed after each, so every round reaches the model)."""
+    warmup = []
+    for round_ in range(rounds):
+        _, wall, _ = run_load(post, texts, concurrency, f"warm-up {round_ + 1}/{rounds}")
+        warmup.append(round(len(texts) / wall, 1))
+        flush()
+    return warmup
+
+
+def _measure(ts: TorchServe, model: str, post, flush, texts: list[str], *, concurrency: int, latency_n: int,
+             repeats: int) -> ServedRuns:
+    """`repeats` rounds of: latency c=1, throughput by the Python client and by wrk, cache hits c=1."""
+    runs = ServedRuns()
+    for repeat in range(repeats):  # cache flushed before the miss runs, filled for the hit run
+        flush()
+        runs.latency.append(run_load(post, texts[:latency_n], 1, f"latency c=1 {repeat + 1}/{repeats}"))
+        flush()
+        cpu = time.process_time()  # this process is the client (and idle otherwise)
+        lat_cn, wall, err_cn = run_load(post, texts, concurrency, f"throughput c={concurrency} {repeat + 1}/{repeats}")
+        runs.python_client.append((len(texts) / wall, lat_cn, err_cn,
+                                   (time.process_time() - cpu) / len(texts) * 1000))
+        flush()
+        runs.wrk.append(_wrk_run(ts, model, texts, concurrency))
+        runs.cache_hits.append(run_load(post, texts[:latency_n], 1, f"cache hits c=1 {repeat + 1}/{repeats}"))
+    return runs
+
+
+def _wrk_run(ts: TorchServe, model: str, texts: list[str], concurrency: int) -> dict:
+    """One wrk throughput run, with the mean batch TorchServe formed during it (from its batch histogram)."""
+    def batch_totals() -> tuple[float, float]:
+        return histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
+
+    before = batch_totals()
+    run = wrk_throughput(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}", texts, concurrency)
+    after = batch_totals()
+    batches = after[1] - before[1]
+    run["mean_requests_per_batch"] = round((after[0] - before[0]) / batches, 2) if batches else None
+    return run
+
+
+def _median_figures(described: dict, warmup: list[float], runs: ServedRuns, *, n_texts: int, concurrency: int,
+                    warmup_rounds: int) -> dict:
+    """The served result: each figure from its median run, with every run's figure beside it."""
+    tput, lat_cn, err_cn, client_cpu = median_run(runs.python_client, lambda r: r[0])
+    wrk = median_run(runs.wrk, lambda r: r["prompts_per_s"])
+    lat_c1, _, err_c1 = median_run(runs.latency, lambda r: np.percentile(r[0], 95))
+    lat_hit, _, err_hit = median_run(runs.cache_hits, lambda r: np.percentile(r[0], 50))
+    return {
+        "config": {k: described.get(k) for k in ("modelVersion", "batchSize", "maxBatchDelay", "minWorkers")},
+        "warmup": {"rounds": warmup_rounds, "requests": warmup_rounds * n_texts,
+                   f"first_round_c{concurrency}_prompts_per_s": warmup[0] if warmup else None,
+                   f"last_round_c{concurrency}_prompts_per_s": warmup[-1] if warmup else None},
+        "latency_c1": summary_ms(lat_c1) | {"errors": err_c1,
+                                            "runs_p95_ms": [summary_ms(r[0])["p95_ms"] for r in runs.latency]},
+        f"throughput_c{concurrency}": {"prompts_per_s": wrk["prompts_per_s"], "errors": wrk["errors"],
+                                       "client": "wrk 1 thread (C)",
+                                       "client_cpu_ms_per_request": wrk["client_cpu_ms_per_request"],
+                                       "mean_requests_per_batch": wrk["mean_requests_per_batch"],
+                                       "runs_prompts_per_s": [r["prompts_per_s"] for r in runs.wrk]},
+        f"throughput_c{concurrency}_python_client": {"prompts_per_s": round(tput, 1), "errors": err_cn,
+                                                     "client_cpu_ms_per_request": round(client_cpu, 3),
+                                                     "runs_prompts_per_s": [round(r[0], 1) for r in runs.python_client]}
+        | summary_ms(lat_cn),
+        "cache_hit_c1": summary_ms(lat_hit) | {"errors": err_hit,
+                                               "runs_p50_ms": [summary_ms(r[0])["p50_ms"] for r in runs.cache_hits]},
+    }
 
 
 # --- in process ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""MLflow model registry for `intent_classifier`: register, gate, promote, resolve aliases.
+"""MLflow model registry for `intent_classifier`: register, promote, resolve aliases.
 
 A version's artefacts are the model DIRECTORY (safetensors + config + tokenizer + params), logged
 as plain run artefacts and registered with `MlflowClient().create_model_version`: MLflow 3's
@@ -6,33 +6,31 @@ as plain run artefacts and registered with `MlflowClient().create_model_version`
 lifecycle: `champion` (what `make archive` packs and serving runs), `challenger` (newly
 registered, the canary candidate), `previous_champion` (rollback target).
 
-Promotion gate ("deploy if improved"): the candidate replaces the champion only if, on the frozen
-test split, its weighted F1 beats the champion's by `registry.promotion_margin` and no intent's F1
-drops by more than `registry.max_intent_f1_drop`. The first version becomes champion. Every
-decision is written as tags on the candidate version, a JSON line in the promotion log and an
-MLflow run holding the figures (per-intent F1 bars).
+`promote` runs the promotion gate ("deploy if improved", pipeline.evaluation.gate) for a version
+against the champion and moves the aliases when the gate accepts it.
 
-Names used by other parts (keep stable): register_model, promote, evaluate_gate, set_alias,
-resolve_alias, resolve_model_path, download_version.
+Names used by other parts (keep stable): register_model, promote, set_alias, resolve_alias,
+resolve_model_path, download_version.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import re
 import shutil
 import tempfile
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from pipeline.config import load_params, resolve_path
+
+if TYPE_CHECKING:
+    from pipeline.evaluation.gate import PredictProba, PromotionDecision
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +44,6 @@ COMPLETE_MARKER = ".download_complete"
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 MODELS_URI_RE = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
 
-# (model_dir, texts) -> probabilities (N, C) in the model's own intent order
-PredictProba = Callable[[Path, list[str]], np.ndarray]
-
 
 @dataclass
 class RegisteredVersion:
@@ -57,31 +52,6 @@ class RegisteredVersion:
     run_id: str
     source: str
     aliases: list[str] = field(default_factory=list)
-
-
-@dataclass
-class PromotionDecision:
-    """Everything the gate looked at; written to the promotion log as one JSON line."""
-
-    time: str
-    model: str
-    candidate_version: str
-    champion_version: str | None
-    accepted: bool
-    reason: str
-    margin: float
-    max_intent_f1_drop: float
-    test_file: str
-    test_sha256: str
-    test_rows: int
-    candidate_f1_weighted: float | None = None
-    champion_f1_weighted: float | None = None
-    candidate_accuracy: float | None = None
-    champion_accuracy: float | None = None
-    intent_f1_drops: dict[str, float] = field(default_factory=dict)
-    figure: str | None = None
-    mlflow_run_id: str | None = None
-    dry_run: bool = False
 
 
 # -----------------------------------------------------------------------------
@@ -382,209 +352,7 @@ def resolve_model_path(uri_or_path: str | Path, params: dict | None = None) -> P
 
 
 # -----------------------------------------------------------------------------
-# promotion gate
-
-
-def frozen_test_path(params: dict) -> Path:
-    configured = _registry_cfg(params).get("test_file")
-    if configured:
-        return resolve_path(configured)
-    return resolve_path(params["paths"]["processed_dir"]) / "test.jsonl"
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _predict_proba(model_dir: Path, texts: list[str]) -> np.ndarray:
-    from pipeline.modeling.predict import Predictor
-
-    return Predictor(model_dir).predict_proba(texts)[0]
-
-
-def _probs_in_params_order(model_dir: Path, probs: np.ndarray, intents: list[str]) -> np.ndarray:
-    """Columns reordered to params' intent order; an intent the model lacks gets probability 0."""
-    model_intents = json.loads((model_dir / "model_config.json").read_text(encoding="utf-8"))["intents"]
-    if probs.shape[1] != len(model_intents):
-        raise ValueError(
-            f"{model_dir}: {probs.shape[1]} probability columns for {len(model_intents)} intents"
-        )
-    out = np.zeros((probs.shape[0], len(intents)))
-    for j, intent in enumerate(model_intents):
-        out[:, intents.index(intent)] = probs[:, j]
-    return out
-
-
-def score_on_test(
-    model_dir: Path, rows: list[dict], params: dict, predict_proba: PredictProba | None = None
-) -> dict:
-    """classification_metrics of the model on the test rows (weighted F1, per-intent F1 ...)."""
-    from pipeline.evaluation.metrics import classification_metrics
-
-    intents = list(params["intents"])
-    probs = (predict_proba or _predict_proba)(model_dir, [r["text"] for r in rows])
-    probs = _probs_in_params_order(model_dir, np.asarray(probs, dtype=float), intents)
-    y_true = np.array([intents.index(r["intent"]) for r in rows])
-    return classification_metrics(y_true, probs, intents, ece_bins=params["eval"]["ece_bins"], top_k=1)
-
-
-def gate(
-    candidate: dict, champion: dict, intents: list[str], margin: float, max_drop: float
-) -> tuple[bool, str, dict]:
-    """The promotion rule on two classification_metrics dicts: (accepted, reason, per-intent drops)."""
-    drops = {
-        intent: round(champion["per_class"][intent]["f1"] - candidate["per_class"][intent]["f1"], 6)
-        for intent in intents
-        if champion["per_class"][intent]["support"] > 0
-    }
-    gain = candidate["f1_weighted"] - champion["f1_weighted"]
-    worst = max(drops, key=drops.get) if drops else None
-    if gain < margin:
-        return False, f"weighted F1 gain {gain:+.4f} is below the margin {margin:.4f}", drops
-    if worst is not None and drops[worst] > max_drop:
-        return False, f"F1 of '{worst}' drops by {drops[worst]:.4f} (> {max_drop:.4f} allowed)", drops
-    return (
-        True,
-        f"weighted F1 gain {gain:+.4f} >= margin {margin:.4f}; worst intent drop {drops.get(worst, 0.0):.4f}",
-        drops,
-    )
-
-
-def _comparison_figure(
-    candidate: dict, champion: dict | None, labels: dict[str, str], intents: list[str], path: Path
-) -> Path:
-    from pipeline.evaluation.plots import per_class_f1_plot
-
-    sets = {labels["candidate"]: candidate["per_class"]}
-    if champion is not None:
-        sets = {labels["champion"]: champion["per_class"], **sets}
-    return per_class_f1_plot(sets, intents, path)
-
-
-def _read_test_rows(path: Path, params: dict) -> list[dict]:
-    from pipeline.modeling.train_data import read_jsonl_split
-
-    return read_jsonl_split(
-        path, list(params["intents"]), list(params["complexity_levels"]), need_score=False
-    )
-
-
-def evaluate_gate(
-    candidate: str | int = CHALLENGER,
-    params: dict | None = None,
-    *,
-    predict_proba: PredictProba | None = None,
-    dry_run: bool = False,
-) -> PromotionDecision:
-    """Run the gate for a version (number or alias) against the champion and record the decision.
-
-    Does not move aliases (see `promote`); the canary uses this before sending traffic.
-    """
-    import mlflow
-
-    params = params or load_params()
-    client = _client(params)
-    name = _model_name(params)
-    cfg = _registry_cfg(params)
-    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
-    if version is None:
-        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
-    champion_version = _alias_version(client, name, CHAMPION)
-    test_file = frozen_test_path(params)
-    if not test_file.is_file():
-        raise FileNotFoundError(f"frozen test split {test_file} not found: run `make data` first")
-    rows = _read_test_rows(test_file, params)
-    intents = list(params["intents"])
-    decision = PromotionDecision(
-        time=datetime.now(UTC).isoformat(timespec="seconds"),
-        model=name,
-        candidate_version=version,
-        champion_version=champion_version,
-        accepted=False,
-        reason="",
-        margin=float(cfg["promotion_margin"]),
-        max_intent_f1_drop=float(cfg["max_intent_f1_drop"]),
-        test_file=str(test_file),
-        test_sha256=_sha256(test_file),
-        test_rows=len(rows),
-        dry_run=dry_run,
-    )
-    cand_metrics = score_on_test(download_version(version, params), rows, params, predict_proba)
-    decision.candidate_f1_weighted = cand_metrics["f1_weighted"]
-    decision.candidate_accuracy = cand_metrics["accuracy"]
-    champ_metrics = None
-    if champion_version is None:
-        decision.accepted, decision.reason = True, "no champion yet: the first model becomes champion"
-    elif champion_version == version:
-        decision.reason = f"version {version} is already the champion"
-    else:
-        champ_metrics = score_on_test(download_version(champion_version, params), rows, params, predict_proba)
-        decision.champion_f1_weighted = champ_metrics["f1_weighted"]
-        decision.champion_accuracy = champ_metrics["accuracy"]
-        decision.accepted, decision.reason, decision.intent_f1_drops = gate(
-            cand_metrics, champ_metrics, intents, decision.margin, decision.max_intent_f1_drop
-        )
-
-    report_dir = resolve_path(cfg.get("report_dir", "logs/promotion"))
-    stamp = decision.time.replace(":", "").replace("-", "")
-    figure = _comparison_figure(
-        cand_metrics,
-        champ_metrics,
-        {
-            "candidate": f"candidate v{version} (weighted F1 {cand_metrics['f1_weighted']:.3f})",
-            "champion": f"champion v{champion_version} (weighted F1 {decision.champion_f1_weighted or 0:.3f})",
-        },
-        intents,
-        report_dir / f"{stamp}_v{version}_vs_v{champion_version or 'none'}.png",
-    )
-    decision.figure = str(figure)
-    experiment_id = client.get_experiment_by_name(params["mlflow"]["experiment"]).experiment_id
-    with mlflow.start_run(experiment_id=experiment_id, run_name=f"promotion gate v{version}") as run:
-        mlflow.set_tags(
-            {
-                "purpose": "promotion_gate",
-                "candidate_version": version,
-                "champion_version": champion_version or "none",
-                "decision": _word(decision),
-                "reason": decision.reason,
-                "test_sha256": decision.test_sha256,
-            }
-        )
-        mlflow.log_metrics(
-            {
-                k: v
-                for k, v in {
-                    "candidate_f1_weighted": decision.candidate_f1_weighted,
-                    "champion_f1_weighted": decision.champion_f1_weighted,
-                    "candidate_accuracy": decision.candidate_accuracy,
-                    "champion_accuracy": decision.champion_accuracy,
-                }.items()
-                if v is not None
-            }
-        )
-        mlflow.log_artifact(str(figure), "promotion")
-        mlflow.log_dict(asdict(decision), "promotion/decision.json")
-    decision.mlflow_run_id = run.info.run_id
-
-    client.set_model_version_tag(name, version, "promotion.decision", _word(decision))
-    client.set_model_version_tag(name, version, "promotion.reason", decision.reason)
-    client.set_model_version_tag(name, version, "promotion.time", decision.time)
-    client.set_model_version_tag(name, version, "promotion.champion_version", champion_version or "none")
-    client.set_model_version_tag(name, version, "promotion.test_sha256", decision.test_sha256)
-    client.set_model_version_tag(name, version, "promotion.run_id", decision.mlflow_run_id)
-    _append_log(resolve_path(cfg.get("promotion_log", "logs/promotion_log.jsonl")), decision)
-    return decision
-
-
-def _word(decision: PromotionDecision) -> str:
-    word = "accepted" if decision.accepted else "refused"
-    return f"{word} (dry run)" if decision.dry_run else word
-
-
-def _append_log(path: Path, decision: PromotionDecision) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(asdict(decision), sort_keys=True) + "\n")
+# promotion
 
 
 def promote(
@@ -594,16 +362,25 @@ def promote(
     predict_proba: PredictProba | None = None,
     dry_run: bool = False,
 ) -> PromotionDecision:
-    """Gate the candidate; if accepted (and not a dry run) it becomes champion.
+    """Gate a version (number or alias) against the champion; if accepted (and not a dry run) it becomes champion.
 
-    The old champion keeps the `previous_champion` alias (rollback target); the candidate loses
+    The gate's decision is recorded whatever it is (pipeline.evaluation.gate.evaluate_gate). The
+    old champion keeps the `previous_champion` alias (rollback target); the candidate loses
     `challenger` and gets a `champion_since` tag (promotion history).
     """
+    from pipeline.evaluation.gate import evaluate_gate  # loads torch, sklearn and matplotlib: only to promote
+
     params = params or load_params()
-    decision = evaluate_gate(candidate, params, predict_proba=predict_proba, dry_run=dry_run)
+    client = _client(params)
+    name = _model_name(params)
+    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
+    if version is None:
+        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
+    decision = evaluate_gate(
+        client, name, version, _alias_version(client, name, CHAMPION), params,
+        model_dir=lambda v: download_version(v, params), predict_proba=predict_proba, dry_run=dry_run,
+    )
     if decision.accepted and not dry_run:
-        client = _client(params)
-        name = _model_name(params)
         if decision.champion_version is not None:
             client.set_registered_model_alias(name, PREVIOUS_CHAMPION, decision.champion_version)
             client.set_model_version_tag(name, decision.champion_version, "champion_until", decision.time)

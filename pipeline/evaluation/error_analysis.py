@@ -7,6 +7,7 @@ error_analysis.json, so a reviewer can read the actual prompts behind each numbe
 from __future__ import annotations
 
 from collections import Counter
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -51,12 +52,35 @@ def analyse_errors(
     wrong = np.flatnonzero(pred != y_true)
     right = np.flatnonzero(pred == y_true)
 
-    def rows(indices) -> list[dict[str, Any]]:
-        return [_row(texts, y_true, probs, labels, int(i)) for i in indices[:max_examples]]
+    row = partial(_row, texts, y_true, probs, labels)
 
-    pair_counts = Counter((int(y_true[i]), int(pred[i])) for i in wrong)
+    def rows(indices) -> list[dict[str, Any]]:
+        return [row(int(i)) for i in indices[:max_examples]]
+
+    wrong_by_conf = wrong[np.argsort(-conf[wrong], kind="stable")]
+    low_right = right[conf[right] < low_confidence]
+    low_right = low_right[np.argsort(conf[low_right], kind="stable")]
+    high_wrong = wrong_by_conf[conf[wrong_by_conf] >= high_confidence]
+    return {
+        "n": int(len(y_true)),
+        "n_errors": int(len(wrong)),
+        "thresholds": {"low_confidence": low_confidence, "high_confidence": high_confidence},
+        "confusion_pairs": _confusion_pairs(row, labels, y_true, pred, conf, wrong, top_pairs, examples_per_pair),
+        "misclassified": rows(wrong_by_conf),
+        "low_confidence_correct": rows(low_right),
+        "n_low_confidence_correct": int(len(low_right)),
+        "high_confidence_errors": rows(high_wrong),
+        "n_high_confidence_errors": int(len(high_wrong)),
+        "per_class": _per_class(y_true, pred, conf, labels),
+    }
+
+
+def _confusion_pairs(
+    row, labels: list[str], y_true, pred, conf, wrong, top_pairs: int, examples_per_pair: int
+) -> list[dict[str, Any]]:
+    """The most frequent (true, predicted) mistakes with their most confident examples: what to fix first."""
     pairs = []
-    for (t, p), count in pair_counts.most_common(top_pairs):
+    for (t, p), count in Counter((int(y_true[i]), int(pred[i])) for i in wrong).most_common(top_pairs):
         members = [i for i in wrong if y_true[i] == t and pred[i] == p]
         members.sort(key=lambda i: -conf[i])
         pairs.append(
@@ -64,15 +88,14 @@ def analyse_errors(
                 "true": labels[t],
                 "predicted": labels[p],
                 "count": count,
-                "examples": [_row(texts, y_true, probs, labels, i) for i in members[:examples_per_pair]],
+                "examples": [row(i) for i in members[:examples_per_pair]],
             }
         )
+    return pairs
 
-    wrong_by_conf = wrong[np.argsort(-conf[wrong], kind="stable")]
-    low_right = right[conf[right] < low_confidence]
-    low_right = low_right[np.argsort(conf[low_right], kind="stable")]
-    high_wrong = wrong_by_conf[conf[wrong_by_conf] >= high_confidence]
 
+def _per_class(y_true, pred, conf, labels: list[str]) -> dict[str, dict]:
+    """Per intent with rows: hits, misses, confidence on each, and the intents it is mistaken for."""
     per_class = {}
     for c, label in enumerate(labels):
         members = y_true == c
@@ -91,16 +114,4 @@ def analyse_errors(
             "mean_confidence_wrong": float(conf[misses].mean()) if misses.any() else None,
             "confused_with": [{"intent": name, "count": k} for name, k in confused_with],
         }
-
-    return {
-        "n": int(len(y_true)),
-        "n_errors": int(len(wrong)),
-        "thresholds": {"low_confidence": low_confidence, "high_confidence": high_confidence},
-        "confusion_pairs": pairs,
-        "misclassified": rows(wrong_by_conf),
-        "low_confidence_correct": rows(low_right),
-        "n_low_confidence_correct": int(len(low_right)),
-        "high_confidence_errors": rows(high_wrong),
-        "n_high_confidence_errors": int(len(high_wrong)),
-        "per_class": per_class,
-    }
+    return per_class

@@ -82,7 +82,18 @@ def _headline_table(results: dict) -> Block:
 
 
 def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
-    """The report's content, independent of the output format."""
+    """The report's content, independent of the output format, one section after the other."""
+    blocks = _summary_blocks(results)
+    blocks += _calibration_blocks(results, plots)
+    blocks += _speed_blocks(results)
+    blocks += _per_intent_blocks(results, plots)
+    for name in results["datasets"]:
+        blocks += _dataset_blocks(name, results, plots)
+    return blocks
+
+
+def _summary_blocks(results: dict) -> list[Block]:
+    """Title, what was evaluated, and the headline figures per set: the answer most readers stop at."""
     sets = results["datasets"]
     headline = results["headline"]
     hm = sets[headline]["metrics"]
@@ -108,9 +119,15 @@ def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
                 "hand-written prompts the model never trained on. The gap between them is the honest measure.",
             )
         )
+    return b
 
+
+def _calibration_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
+    """The temperature and what it did to ECE / NLL / Brier: can the probabilities be trusted as such."""
+    sets = results["datasets"]
+    headline = results["headline"]
     cal = results.get("calibration")
-    b.append(Block("h", "Calibration"))
+    b = [Block("h", "Calibration")]
     if cal and cal.get("temperature") is not None:
         b.append(
             Block(
@@ -148,8 +165,11 @@ def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
         )
     if f"reliability_{headline}" in plots:
         b.append(Block("img", plots[f"reliability_{headline}"], headers=[f"Reliability diagram, {headline}"]))
+    return b
 
-    b.append(Block("h", "Speed and size"))
+
+def _speed_blocks(results: dict) -> list[Block]:
+    """Latency, throughput and size, with the conditions they were measured under (a shared box)."""
     lat, size = results.get("latency"), results.get("model_size")
     rows = []
     if lat:
@@ -166,9 +186,14 @@ def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
         rows += [
             ["model directory on disk", f"{size['total_mb']:.1f} MB (weights {size['weights_mb']:.1f} MB)"]
         ]
-    b.append(Block("table", headers=["measure", "value"], rows=rows) if rows else Block("p", "Not measured."))
+    table = Block("table", headers=["measure", "value"], rows=rows) if rows else Block("p", "Not measured.")
+    return [Block("h", "Speed and size"), table]
 
-    b.append(Block("h", "Per intent"))
+
+def _per_intent_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
+    """Precision / recall / F1 of every intent on every set: which intents carry the averages."""
+    sets = results["datasets"]
+    b = [Block("h", "Per intent")]
     if "per_class_f1" in plots:
         b.append(Block("img", plots["per_class_f1"], headers=["F1 per intent"]))
     labels = list(next(iter(sets.values()))["metrics"]["per_class"])
@@ -188,38 +213,42 @@ def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
             ],
         )
     )
+    return b
 
-    for name, d in sets.items():
-        b.append(Block("details_start", f"{name}: plots and error analysis ({d['description']})"))
-        if d["rejected_rows"]:
-            b.append(
-                Block(
-                    "p",
-                    f"{d['rejected_rows']} row(s) of {d['path']} failed validation: see rejected_{name}.jsonl.",
-                )
+
+def _dataset_blocks(name: str, results: dict, plots: dict[str, str]) -> list[Block]:
+    """One set's plots, languages and errors, folded away (details) as most readers skip them."""
+    d = results["datasets"][name]
+    b = [Block("details_start", f"{name}: plots and error analysis ({d['description']})")]
+    if d["rejected_rows"]:
+        b.append(
+            Block(
+                "p",
+                f"{d['rejected_rows']} row(s) of {d['path']} failed validation: see rejected_{name}.jsonl.",
             )
-        for key, caption in (
-            ("confusion", "Normalised confusion matrix"),
-            ("roc", "ROC curves one-vs-rest"),
-            ("confidence", "Confidence of correct vs wrong predictions"),
-            ("reliability", "Reliability diagram"),
-        ):
-            if f"{key}_{name}" in plots and not (key == "reliability" and name == headline):
-                b.append(Block("img", plots[f"{key}_{name}"], headers=[f"{caption}, {name}"]))
-        if len(d.get("per_language", {})) > 1:
-            b.append(Block("h", "Per language (detected)", level=3))
-            b.append(
-                Block(
-                    "table",
-                    headers=["language", "rows", "accuracy", "F1 weighted"],
-                    rows=[
-                        [lang, str(v["n"]), _pct(v["accuracy"]), _fmt(v["weighted_f1"])]
-                        for lang, v in d["per_language"].items()
-                    ],
-                )
+        )
+    for key, caption in (
+        ("confusion", "Normalised confusion matrix"),
+        ("roc", "ROC curves one-vs-rest"),
+        ("confidence", "Confidence of correct vs wrong predictions"),
+        ("reliability", "Reliability diagram"),
+    ):
+        if f"{key}_{name}" in plots and not (key == "reliability" and name == results["headline"]):
+            b.append(Block("img", plots[f"{key}_{name}"], headers=[f"{caption}, {name}"]))
+    if len(d.get("per_language", {})) > 1:
+        b.append(Block("h", "Per language (detected)", level=3))
+        b.append(
+            Block(
+                "table",
+                headers=["language", "rows", "accuracy", "F1 weighted"],
+                rows=[
+                    [lang, str(v["n"]), _pct(v["accuracy"]), _fmt(v["weighted_f1"])]
+                    for lang, v in d["per_language"].items()
+                ],
             )
-        b.extend(_error_blocks(d["errors"]))
-        b.append(Block("details_end"))
+        )
+    b.extend(_error_blocks(d["errors"]))
+    b.append(Block("details_end"))
     return b
 
 

@@ -22,9 +22,10 @@ import random
 import resource
 import shutil
 import time
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -241,7 +242,84 @@ def evaluate_model_dir(model_dir: Path, params: dict) -> dict:
 
 
 # -----------------------------------------------------------------------------
-# training
+# training: the steps of run_training
+
+
+@dataclass
+class RunSetup:
+    """Where this process trains and writes: device, its place in the process group, output dirs."""
+
+    device: torch.device
+    dist: Dist
+    model_dir: Path
+    ckpt_dir: Path
+
+    @property
+    def last_ckpt(self) -> Path:
+        return self.ckpt_dir / "last"
+
+    @property
+    def best_ckpt(self) -> Path:
+        return self.ckpt_dir / "best"
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """params.train as the training loop reads it, converted once."""
+
+    seed: int
+    epochs: int
+    batch_size: int
+    accum: int
+    amp: bool
+    complexity_weight: float
+    max_grad_norm: float
+    checkpoint_every: int
+    patience: int
+
+    @classmethod
+    def from_params(cls, params: dict) -> LoopSettings:
+        tp = params["train"]
+        return cls(
+            seed=int(params["seed"]),
+            epochs=int(tp["epochs"]),
+            batch_size=int(tp["batch_size"]),
+            accum=max(1, int(tp.get("grad_accum_steps", 1))),
+            amp=bool(tp.get("amp", False)),
+            complexity_weight=float(tp["complexity_loss_weight"]),
+            max_grad_norm=float(tp["max_grad_norm"]),
+            checkpoint_every=int(tp.get("checkpoint_every_steps") or 0),
+            patience=int(tp.get("early_stopping_patience") or 0),
+        )
+
+
+@dataclass
+class TrainingData:
+    """Every split encoded once with the encoder's tokenizer, and the batching facts collate needs."""
+
+    splits: dict[str, EncodedSplit]
+    encoder_dir: Path
+    tokenizer: Any  # the encoder's tokenizer, as load_tokenizer returns it
+    pad_id: int
+    token_types: bool
+    features: dict | None  # complexity feature names + train mean/std, None when the model uses none
+
+
+@dataclass
+class TrainState:
+    """What a training step changes; a checkpoint saves all of it, so a resumed run continues exactly."""
+
+    model: IntentClassifier
+    train_model: torch.nn.Module  # the model, or its DistributedDataParallel wrapper under torchrun
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler | None
+    progress: dict
+
+    def checkpoint(self, path: Path, dist: Dist) -> None:
+        """Rank 0 writes for all: every rank holds the same weights and optimizer state."""
+        if dist.is_main:
+            save_checkpoint(path, self.model, self.optimizer, self.scheduler, self.scaler, self.progress)
 
 
 def run_training(
@@ -271,24 +349,61 @@ def run_training(
         dict with best_val_f1, test (and realistic_test / realistic_dev) metrics, model_dir,
         run_id, epochs_run, global_step, train_seconds, history, init_model_dir.
     """
-    tp, mp = params["train"], params["model"]
+    settings = LoopSettings.from_params(params)
+    setup = set_up(params, output_dir, resume)
+    data = load_data(params)
+    model = load_model(params, data, setup.device, init_model_dir)
+    state = make_train_state(params, model, len(data.splits["train"]), settings, setup, resume)
+    run = _start_mlflow_run(params, state.progress, mlflow_parent_run_id, data_files=[
+        resolve_path(params["paths"]["processed_dir"]) / f"{s}.jsonl" for s in SPLITS
+    ], init_model_dir=init_model_dir) if (log_to_mlflow and setup.dist.is_main) else None
+    state.progress["run_id"] = run.info.run_id if run else None
+
+    with _ending_mlflow_run(run):
+        for epoch in range(state.progress["epoch"], settings.epochs):
+            if settings.patience and state.progress["bad_epochs"] >= settings.patience:
+                break  # early stopping
+            train_epoch(state, data, settings, setup, epoch)
+            val = validate(state.model, data, settings, setup.device, epoch)
+            improved = record_epoch(state.progress, val, epoch)
+            if setup.dist.is_main:
+                save_epoch(params, state, data.tokenizer, setup, improved)
+                if run:
+                    _log_epoch(val, epoch + 1)
+            if setup.dist.enabled:
+                torch.distributed.barrier()
+            if on_epoch_end is not None:
+                on_epoch_end(epoch, val)
+        return final_evaluation(params, state.progress, setup, init_model_dir, run)
+
+
+def set_up(params: dict, output_dir: str | Path | None, resume: bool) -> RunSetup:
+    """Device, process group, thread count and seeds before anything draws a random number; a
+    resume without a checkpoint fails here, before minutes of data loading."""
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dist = init_distributed(device)
-    torch.set_num_threads(max(1, int(tp.get("num_threads", 2)) // dist.world_size))
+    # ranks share the cores
+    torch.set_num_threads(max(1, int(params["train"].get("num_threads", 2)) // dist.world_size))
     seed_everything(int(params["seed"]))
     model_dir, ckpt_dir = model_and_checkpoint_dirs(params, output_dir)
-    last_ckpt, best_ckpt = ckpt_dir / "last", ckpt_dir / "best"
-    if resume and not (last_ckpt / "trainer_state.pt").is_file():
-        raise FileNotFoundError(f"--resume: no checkpoint at {last_ckpt}; train without --resume first")
+    setup = RunSetup(device=device, dist=dist, model_dir=model_dir, ckpt_dir=ckpt_dir)
+    if resume and not (setup.last_ckpt / "trainer_state.pt").is_file():
+        raise FileNotFoundError(f"--resume: no checkpoint at {setup.last_ckpt}; train without --resume first")
+    return setup
 
+
+def load_data(params: dict) -> TrainingData:
+    """Read and encode every split once, with the tokenizer of the encoder the model is built on.
+
+    The optional complexity features are scaled by the training split's statistics only (the
+    model stores them, so serving scales the same way).
+    """
+    mp = params["model"]
     log.info("Loading data from %s", resolve_path(params["paths"]["processed_dir"]))
     splits = load_splits(params)
     encoder_dir = resolve_encoder_path(str(mp["base"]))
     max_length = int(mp["max_length"])
     tokenizer = load_tokenizer(encoder_dir, max_length)
-    token_types = "token_type_ids" in tokenizer.model_input_names
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
     features, raw = None, {name: None for name in splits}
     if mp.get("use_complexity_features", False):
         from model_src.features import FEATURE_NAMES, extract_features
@@ -296,138 +411,187 @@ def run_training(
         raw = {name: extract_features([r["text"] for r in rows]) for name, rows in splits.items()}
         mean, std = feature_stats(raw["train"])
         features = {"names": list(FEATURE_NAMES), "mean": mean, "std": std}
-    data = {
+    encoded = {
         name: encode_split(rows, tokenizer, max_length, params["intents"], params["complexity_levels"], raw[name])
         for name, rows in splits.items()
     }
-    log.info("Rows: %s", {name: len(d) for name, d in data.items()})
+    log.info("Rows: %s", {name: len(d) for name, d in encoded.items()})
+    return TrainingData(
+        splits=encoded,
+        encoder_dir=encoder_dir,
+        tokenizer=tokenizer,
+        pad_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0,
+        token_types="token_type_ids" in tokenizer.model_input_names,
+        features=features,
+    )
 
-    log.info("Instantiating model <IntentClassifier %s, pooling=%s> from %s", mp["base"], mp["pooling"], encoder_dir)
-    model = build_model(params, encoder_dir, features)
+
+def load_model(params: dict, data: TrainingData, device: torch.device,
+               init_model_dir: str | Path | None) -> IntentClassifier:
+    """The classifier on the pretrained encoder, or warm-started from a model directory (retraining)."""
+    mp = params["model"]
+    log.info("Instantiating model <IntentClassifier %s, pooling=%s> from %s", mp["base"], mp["pooling"],
+             data.encoder_dir)
+    model = build_model(params, data.encoder_dir, data.features)
     if init_model_dir is not None:  # also on resume: the feature scaling is config, not in the checkpoint
         info = init_from_champion(model, Path(init_model_dir))
         log.info("Warm start from %s: %s", init_model_dir, info)
-    model = model.to(device)
-    batch_size, accum = int(tp["batch_size"]), max(1, int(tp.get("grad_accum_steps", 1)))
-    epochs = int(tp["epochs"])
-    per_epoch = steps_per_epoch(len(data["train"]), batch_size, accum, dist.world_size)
-    total_steps = per_epoch * epochs
+    return model.to(device)
+
+
+def make_train_state(params: dict, model: IntentClassifier, n_train: int, settings: LoopSettings,
+                     setup: RunSetup, resume: bool) -> TrainState:
+    """Optimizer, cosine schedule (sized for the whole run) and AMP scaler, fresh or from the last
+    checkpoint; a fresh run first deletes old checkpoints so a later resume cannot mix runs."""
+    tp = params["train"]
+    total_steps = steps_per_epoch(n_train, settings.batch_size, settings.accum, setup.dist.world_size) * settings.epochs
     optimizer = torch.optim.AdamW(param_groups(model, float(tp["weight_decay"])), lr=float(tp["learning_rate"]))
     scheduler = get_cosine_schedule_with_warmup(optimizer, int(float(tp["warmup_ratio"]) * total_steps), total_steps)
-    amp = bool(tp.get("amp", False))
-    scaler = torch.amp.GradScaler("cuda") if amp and device.type == "cuda" else None
+    scaler = torch.amp.GradScaler("cuda") if settings.amp and setup.device.type == "cuda" else None
 
     progress = {"epoch": 0, "position": 0, "global_step": 0, "best_val_f1": -1.0, "bad_epochs": 0,
                 "history": [], "run_id": None, "train_seconds": 0.0}
     if resume:
-        progress = load_checkpoint(last_ckpt, model, optimizer, scheduler, scaler)
-        log.info("Resumed from %s: epoch %d, batch %d, step %d", last_ckpt, progress["epoch"] + 1,
+        progress = load_checkpoint(setup.last_ckpt, model, optimizer, scheduler, scaler)
+        log.info("Resumed from %s: epoch %d, batch %d, step %d", setup.last_ckpt, progress["epoch"] + 1,
                  progress["position"], progress["global_step"])
-    elif dist.is_main:
-        shutil.rmtree(ckpt_dir, ignore_errors=True)
-    train_model = model
-    if dist.enabled:
-        train_model = torch.nn.parallel.DistributedDataParallel(model)
+    elif setup.dist.is_main:
+        shutil.rmtree(setup.ckpt_dir, ignore_errors=True)
+    train_model = torch.nn.parallel.DistributedDataParallel(model) if setup.dist.enabled else model
+    return TrainState(model, train_model, optimizer, scheduler, scaler, progress)
 
-    run = _start_mlflow_run(params, progress, mlflow_parent_run_id, data_files=[
-        resolve_path(params["paths"]["processed_dir"]) / f"{s}.jsonl" for s in SPLITS
-    ], init_model_dir=init_model_dir) if (log_to_mlflow and dist.is_main) else None
-    progress["run_id"] = run.info.run_id if run else None
 
-    def checkpoint(path: Path) -> None:
-        if dist.is_main:
-            save_checkpoint(path, model, optimizer, scheduler, scaler, progress)
+def train_epoch(state: TrainState, data: TrainingData, settings: LoopSettings, setup: RunSetup, epoch: int) -> None:
+    """One pass over this rank's batches, from progress["position"] on (a resumed epoch skips what
+    it already trained); saves `last` every checkpoint_every steps so a kill loses little."""
+    progress, dist = state.progress, setup.dist
+    t0 = time.time()
+    batches = length_bucketed_batches(data.splits["train"].lengths, settings.batch_size, settings.seed, epoch,
+                                      rank=dist.rank, world_size=dist.world_size)
+    state.model.train()
+    bar = tqdm(total=len(batches), initial=progress["position"], desc=f"epoch {epoch + 1}/{settings.epochs}",
+               disable=not dist.is_main, leave=False)
+    for i in range(progress["position"], len(batches)):
+        batch = {k: v.to(setup.device)
+                 for k, v in collate(data.splits["train"], batches[i], data.pad_id, data.token_types).items()}
+        is_step = (i + 1) % settings.accum == 0 or i + 1 == len(batches)
+        # gradients are all-reduced only on the micro-batch that steps
+        sync = nullcontext() if (is_step or not dist.enabled) else state.train_model.no_sync()
+        with sync:
+            loss = backward(state, batch, settings, setup.device)
+        if is_step:
+            optimizer_step(state, settings)
+            progress["global_step"] += 1
+            progress["position"] = i + 1
+            if settings.checkpoint_every and progress["global_step"] % settings.checkpoint_every == 0:
+                progress["train_seconds"] += time.time() - t0
+                t0 = time.time()
+                state.checkpoint(setup.last_ckpt, dist)
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss.item() * settings.accum:.3f}", lr=f"{state.scheduler.get_last_lr()[0]:.2e}")
+    bar.close()
+    progress["train_seconds"] += time.time() - t0
 
-    complexity_weight = float(tp["complexity_loss_weight"])
-    max_grad_norm = float(tp["max_grad_norm"])
-    ckpt_every = int(tp.get("checkpoint_every_steps") or 0)
-    patience = int(tp.get("early_stopping_patience") or 0)
+
+def backward(state: TrainState, batch: dict, settings: LoopSettings, device: torch.device) -> torch.Tensor:
+    """Multi-task loss of one micro-batch, scaled for accumulation, and its gradients; returns the loss."""
+    with autocast(device, settings.amp):
+        out = state.train_model(batch["input_ids"], batch["attention_mask"], batch.get("token_type_ids"),
+                                batch.get("features"))
+    loss = IntentClassifier.loss(out, batch["intent"], batch["level"], batch["score"],
+                                 settings.complexity_weight) / settings.accum
+    (state.scaler.scale(loss) if state.scaler else loss).backward()
+    return loss
+
+
+def optimizer_step(state: TrainState, settings: LoopSettings) -> None:
+    """Clip (on unscaled gradients under fp16), step, advance the schedule, clear the gradients."""
+    scaler, optimizer = state.scaler, state.optimizer
+    if scaler:
+        scaler.unscale_(optimizer)
+    torch.nn.utils.clip_grad_norm_(state.model.parameters(), settings.max_grad_norm)
+    if scaler:
+        scaler.step(optimizer)
+        scaler.update()
+    else:
+        optimizer.step()
+    state.scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def validate(model: IntentClassifier, data: TrainingData, settings: LoopSettings, device: torch.device,
+             epoch: int) -> dict:
+    """Validation metrics of the epoch, plus accuracy / F1 on the hand-written dev set when there is one
+    (watched, never selected on: the best model is chosen by val weighted F1)."""
+    def metrics(split: str) -> dict:
+        return evaluate(model, data.splits[split], data.pad_id, data.token_types, device, settings.amp,
+                        settings.complexity_weight)
+
+    val = metrics("val")
+    val["epoch"] = epoch + 1
+    if "realistic_dev" in data.splits:
+        dev = metrics("realistic_dev")
+        val["realistic_dev_accuracy"], val["realistic_dev_weighted_f1"] = dev["accuracy"], dev["weighted_f1"]
+    return val
+
+
+def record_epoch(progress: dict, val: dict, epoch: int) -> bool:
+    """Best F1 / early-stopping counters and history after an epoch; True when validation improved."""
+    improved = val["weighted_f1"] > progress["best_val_f1"]
+    if improved:
+        progress["best_val_f1"], progress["bad_epochs"] = val["weighted_f1"], 0
+    else:
+        progress["bad_epochs"] += 1
+    progress["history"].append(val)
+    progress["epoch"], progress["position"] = epoch + 1, 0
+    log.info("epoch %d: val accuracy %.4f, weighted F1 %.4f, loss %.4f, realistic_dev accuracy %s%s", epoch + 1,
+             val["accuracy"], val["weighted_f1"], val["loss"], val.get("realistic_dev_accuracy"),
+             " (best)" if improved else "")
+    return improved
+
+
+def save_epoch(params: dict, state: TrainState, tokenizer, setup: RunSetup, improved: bool) -> None:
+    """Rank 0 after an epoch: an improved model becomes the model directory and the `best`
+    checkpoint; `last` always, so a resume starts at the next epoch."""
+    if improved:
+        save_model_dir(state.model, tokenizer, params, setup.model_dir)
+        state.checkpoint(setup.best_ckpt, setup.dist)
+    state.checkpoint(setup.last_ckpt, setup.dist)
+
+
+def final_evaluation(params: dict, progress: dict, setup: RunSetup, init_model_dir: str | Path | None,
+                     run) -> dict:
+    """The run's result; rank 0 adds the saved best model's test figures (through the serving
+    Predictor, as deployed) and writes training_metrics.json next to it."""
+    model_dir = setup.model_dir
+    result = {"best_val_f1": progress["best_val_f1"], "model_dir": str(model_dir), "run_id": progress["run_id"],
+              "epochs_run": progress["epoch"], "global_step": progress["global_step"],
+              "train_seconds": round(progress["train_seconds"], 1), "history": progress["history"],
+              "init_model_dir": str(init_model_dir) if init_model_dir is not None else None}
+    if setup.dist.is_main:
+        result.update(evaluate_model_dir(model_dir, params))
+        # the box is shared: CPU seconds of this process say more about cost than wall time does
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        result["process_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
+        result["load_average"] = list(os.getloadavg())
+        (model_dir / "training_metrics.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
+        if run:
+            _log_final(result, model_dir)
+    if setup.dist.enabled:
+        torch.distributed.barrier()
+    return result
+
+
+# -----------------------------------------------------------------------------
+# MLflow (rank 0 only)
+
+
+@contextmanager
+def _ending_mlflow_run(run):
+    """End the run (if any) however training ends, with a status that says how."""
     status = "FINISHED"
     try:
-        start_epoch = progress["epoch"]
-        for epoch in range(start_epoch, epochs):
-            if patience and progress["bad_epochs"] >= patience:
-                break
-            t0 = time.time()
-            batches = length_bucketed_batches(data["train"].lengths, batch_size, int(params["seed"]), epoch,
-                                              rank=dist.rank, world_size=dist.world_size)
-            model.train()
-            bar = tqdm(total=len(batches), initial=progress["position"], desc=f"epoch {epoch + 1}/{epochs}",
-                       disable=not dist.is_main, leave=False)
-            for i in range(progress["position"], len(batches)):
-                b = {k: v.to(device) for k, v in collate(data["train"], batches[i], pad_id, token_types).items()}
-                is_step = (i + 1) % accum == 0 or i + 1 == len(batches)
-                sync = nullcontext() if (is_step or not dist.enabled) else train_model.no_sync()
-                with sync:
-                    with autocast(device, amp):
-                        out = train_model(b["input_ids"], b["attention_mask"], b.get("token_type_ids"), b.get("features"))
-                    loss = IntentClassifier.loss(out, b["intent"], b["level"], b["score"], complexity_weight) / accum
-                    (scaler.scale(loss) if scaler else loss).backward()
-                if is_step:
-                    if scaler:
-                        scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(model.parameters(), max_grad_norm)
-                    if scaler:
-                        scaler.step(optimizer)
-                        scaler.update()
-                    else:
-                        optimizer.step()
-                    scheduler.step()
-                    optimizer.zero_grad(set_to_none=True)
-                    progress["global_step"] += 1
-                    progress["position"] = i + 1
-                    if ckpt_every and progress["global_step"] % ckpt_every == 0:
-                        progress["train_seconds"] += time.time() - t0
-                        t0 = time.time()
-                        checkpoint(last_ckpt)
-                bar.update(1)
-                bar.set_postfix(loss=f"{loss.item() * accum:.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}")
-            bar.close()
-            progress["train_seconds"] += time.time() - t0
-
-            val = evaluate(model, data["val"], pad_id, token_types, device, amp, complexity_weight)
-            val["epoch"] = epoch + 1
-            if "realistic_dev" in data:
-                dev = evaluate(model, data["realistic_dev"], pad_id, token_types, device, amp, complexity_weight)
-                val["realistic_dev_accuracy"], val["realistic_dev_weighted_f1"] = dev["accuracy"], dev["weighted_f1"]
-            improved = val["weighted_f1"] > progress["best_val_f1"]
-            if improved:
-                progress["best_val_f1"], progress["bad_epochs"] = val["weighted_f1"], 0
-            else:
-                progress["bad_epochs"] += 1
-            progress["history"].append(val)
-            progress["epoch"], progress["position"] = epoch + 1, 0
-            log.info("epoch %d: val accuracy %.4f, weighted F1 %.4f, loss %.4f, realistic_dev accuracy %s%s", epoch + 1,
-                     val["accuracy"], val["weighted_f1"], val["loss"], val.get("realistic_dev_accuracy"),
-                     " (best)" if improved else "")
-            if dist.is_main:
-                if improved:
-                    save_model_dir(model, tokenizer, params, model_dir)
-                    checkpoint(best_ckpt)
-                checkpoint(last_ckpt)
-                if run:
-                    _log_epoch(val, epoch + 1)
-            if dist.enabled:
-                torch.distributed.barrier()
-            if on_epoch_end is not None:
-                on_epoch_end(epoch, val)
-
-        result = {"best_val_f1": progress["best_val_f1"], "model_dir": str(model_dir), "run_id": progress["run_id"],
-                  "epochs_run": progress["epoch"], "global_step": progress["global_step"],
-                  "train_seconds": round(progress["train_seconds"], 1), "history": progress["history"],
-                  "init_model_dir": str(init_model_dir) if init_model_dir is not None else None}
-        if dist.is_main:
-            result.update(evaluate_model_dir(model_dir, params))
-            # the box is shared: CPU seconds of this process say more about cost than wall time does
-            usage = resource.getrusage(resource.RUSAGE_SELF)
-            result["process_cpu_seconds"] = round(usage.ru_utime + usage.ru_stime, 1)
-            result["load_average"] = list(os.getloadavg())
-            (model_dir / "training_metrics.json").write_text(json.dumps(result, indent=2), encoding="utf-8")
-            if run:
-                _log_final(result, model_dir)
-        if dist.enabled:
-            torch.distributed.barrier()
-        return result
+        yield
     except BaseException as exc:
         # a pruned HPO trial is a normal end of a run; anything else (incl. Ctrl-C / kill) is not
         status = "FINISHED" if type(exc).__name__ == "TrialPruned" else ("KILLED" if isinstance(exc, KeyboardInterrupt) else "FAILED")
@@ -441,10 +605,6 @@ def run_training(
             import mlflow
 
             mlflow.end_run(status=status)
-
-
-# -----------------------------------------------------------------------------
-# MLflow (rank 0 only)
 
 
 def _start_mlflow_run(params: dict, progress: dict, parent_run_id: str | None, data_files: list[Path],

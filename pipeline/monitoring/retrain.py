@@ -19,9 +19,13 @@ grown label list keeps every old row and adds fresh ones.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import logging
+import os
+import shutil
 import subprocess
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -109,6 +113,11 @@ def build_data_dir(base_processed: Path, out_dir: Path, extra: dict[str, Sequenc
     return out_dir
 
 
+def dvc_executable() -> str:
+    """$DVC, else `dvc` on PATH, else the one installed next to this Python (the venv's)."""
+    return os.environ.get("DVC") or shutil.which("dvc") or str(Path(sys.executable).with_name("dvc"))
+
+
 def dvc_add(path: Path, repo_root: Path = PROJECT_ROOT) -> str:
     """`dvc add` the file when it lives in the DVC repository at repo_root; returns what happened.
 
@@ -122,8 +131,7 @@ def dvc_add(path: Path, repo_root: Path = PROJECT_ROOT) -> str:
         return f"{path} is outside the repository: not versioned with DVC"
     if not (repo_root / ".dvc").is_dir():
         return f"no DVC repository (.dvc) in {repo_root}: not versioned"
-    dvc = PROJECT_ROOT / ".venv" / "bin" / "dvc"
-    cmd = [str(dvc) if dvc.is_file() else "dvc", "add", str(rel)]
+    cmd = [dvc_executable(), "add", str(rel)]
     res = subprocess.run(cmd, cwd=repo_root, capture_output=True, text=True, timeout=300)
     if res.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{res.stderr.strip()}")
@@ -160,7 +168,7 @@ def score(model_dir: Path, rows: Sequence[dict], labels: Sequence[str]) -> dict[
 
 def compare_on_test(champion_dir: Path, challenger_dir: Path, test_rows: Sequence[dict], params: dict) -> dict[str, Any]:
     """Both models on the frozen test split, judged by the registry's promotion rule."""
-    from pipeline.deploy.registry import gate
+    from pipeline.evaluation.gate import gate
 
     labels = list(params["intents"])
     champ = score(champion_dir, test_rows, labels)
@@ -177,12 +185,13 @@ def canary_commands(version: str | None, model_dir: Path) -> list[str]:
     return [f"make archive MODEL={model_dir} VERSION={version}", f"make canary MAR={mar}"]
 
 
-def canary_available() -> bool:
-    makefile = PROJECT_ROOT / "Makefile"
-    return makefile.is_file() and any(line.startswith("canary:") for line in makefile.read_text().splitlines())
-
-
 # ---------------------------------------------------------------- the loop
+
+
+def new_run_dir(params: dict, prefix: str = "") -> Path:
+    """monitor.retrain.output_dir/<prefix><UTC time>: a fresh directory for one run."""
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+    return resolve_path(params["monitor"]["retrain"]["output_dir"]) / f"{prefix}{stamp}"
 
 
 def resolve_champion(params: dict, champion: str | None) -> tuple[Path, str | None]:
@@ -208,7 +217,8 @@ def run_retrain(
 ) -> dict[str, Any]:
     """The whole loop (module docstring); returns the report also written to out_dir."""
     from pipeline.data.ingest import DataValidationError, format_reject, load_labelled_file
-    from pipeline.deploy.registry import frozen_test_path, register_model
+    from pipeline.deploy.registry import register_model
+    from pipeline.evaluation.gate import frozen_test_path
     from pipeline.modeling.train import run_training
     from pipeline.modeling.train_data import read_jsonl_split
 
@@ -249,7 +259,7 @@ def run_retrain(
             f"retrained from champion v{champion_version} on {len(merged['added'])} new rows; "
             f"frozen test: {comparison['reason']}"))
         version = mv.version
-    canary = {"better": comparison["better"], "available": canary_available(),
+    canary = {"better": comparison["better"],
               "commands": canary_commands(version, model_dir) if comparison["better"] else []}
     report = {
         "new_data": str(new_data), "rows_valid": len(rows), "rejects": rejects,

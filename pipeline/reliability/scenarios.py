@@ -25,7 +25,6 @@ import random
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -36,7 +35,8 @@ from pathlib import Path
 import requests
 import yaml
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, load_params
+from pipeline.modeling.workers import spawn
 from pipeline.reliability.fuzz_bodies import FuzzBody
 from pipeline.services import wait_until
 
@@ -434,23 +434,26 @@ def training_params(params: dict, work: Path, encoder_dir: Path, rows: list[dict
     return path
 
 
-def _train_cmd(params_file: Path, output_dir: Path, resume: bool = False) -> list[str]:
-    cmd = [sys.executable, str(PROJECT_ROOT / "scripts" / "train_intent_classifier.py"), "--config", str(params_file),
-           "--output-dir", str(output_dir), "--no-mlflow"]
-    return cmd + (["--resume"] if resume else [])
-
-
-def _train_env() -> dict:
-    return {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
-            "OMP_NUM_THREADS": "1", "PYTHONPATH": str(PROJECT_ROOT)}
-
-
-def _run(cmd: list[str], log: Path, timeout: float) -> None:
+def _start_training(params_file: Path, output_dir: Path, log: Path, resume: bool = False) -> subprocess.Popen:
+    """run_training in its own process (pipeline.modeling.workers), so it can be SIGKILLed."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false",
+           "OMP_NUM_THREADS": "1", "PYTHONPATH": str(PROJECT_ROOT)}
+    kwargs = {"params": load_params(params_file), "output_dir": str(output_dir), "resume": resume, "log_to_mlflow": False}
     with log.open("ab") as fh:
-        result = subprocess.run(cmd, stdout=fh, stderr=subprocess.STDOUT, env=_train_env(), timeout=timeout)
-    if result.returncode != 0:
+        return spawn("train", kwargs, fh, env=env)
+
+
+def _train(params_file: Path, output_dir: Path, log: Path, timeout: float, resume: bool = False) -> None:
+    proc = _start_training(params_file, output_dir, log, resume)
+    try:
+        code = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+        raise
+    if code != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-30:])
-        raise RuntimeError(f"{' '.join(cmd[1:3])} exited with {result.returncode}\n{tail}")
+        raise RuntimeError(f"training {'--resume ' if resume else ''}into {output_dir} exited with {code}\n{tail}")
 
 
 def checkpoint_progress(checkpoint: Path) -> dict:
@@ -472,12 +475,11 @@ def training_resume(params_file: Path, work: Path, *, timeout: float = 600.0) ->
         shutil.rmtree(d, ignore_errors=True)
         shutil.rmtree(d.with_name(d.name + "_checkpoints"), ignore_errors=True)
     began = time.monotonic()
-    _run(_train_cmd(params_file, full_dir), log, timeout)
+    _train(params_file, full_dir, log, timeout)
     full_s = time.monotonic() - began
 
     last = killed_dir.with_name(killed_dir.name + "_checkpoints") / "last"
-    with log.open("ab") as fh:
-        proc = subprocess.Popen(_train_cmd(params_file, killed_dir), stdout=fh, stderr=subprocess.STDOUT, env=_train_env())
+    proc = _start_training(params_file, killed_dir, log)
     try:
         wait_until(lambda: (last / "trainer_state.pt").is_file() or proc.poll() is not None, timeout, interval=0.01,
                    what="the first mid-epoch checkpoint")
@@ -488,7 +490,7 @@ def training_resume(params_file: Path, work: Path, *, timeout: float = 600.0) ->
     if proc.returncode != -signal.SIGKILL:
         raise RuntimeError(f"training ended with {proc.returncode} before it could be killed: see {log}")
     killed_at = checkpoint_progress(last)
-    _run(_train_cmd(params_file, killed_dir, resume=True), log, timeout)
+    _train(params_file, killed_dir, log, timeout, resume=True)
 
     full = json.loads((full_dir / "training_metrics.json").read_text())
     resumed = json.loads((killed_dir / "training_metrics.json").read_text())

@@ -110,6 +110,16 @@ class ManagedProcess:
             pass
 
 
+def run_until_interrupted(server) -> None:
+    """Block while a started server (one with `.process` and `.stop()`) runs; Ctrl-C or its exit stops it."""
+    try:
+        server.process.proc.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
 def stop_pidfile(pid_file: Path, timeout: float = 15.0) -> bool:
     """Stop a server a make target started in the background (its process group); True if one ran."""
     if not pid_file.is_file():

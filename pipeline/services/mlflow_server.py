@@ -7,6 +7,7 @@ writes), artefacts are proxied by the server to a local directory or to S3 (Seaw
 
 from __future__ import annotations
 
+import os
 import sys
 import urllib.request
 from dataclasses import dataclass
@@ -82,41 +83,13 @@ def store_locations(params: dict) -> tuple[str, str]:
     return uri, dest
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the server in the foreground until Ctrl-C (make mlflow-server)."""
-    import argparse
-    import os
-
-    from pipeline.config import DEFAULT_PARAMS_PATH, PROJECT_ROOT, load_params
-    from pipeline.services import port_open
-
-    parser = argparse.ArgumentParser(description="MLflow tracking + registry server on 127.0.0.1 (one worker, Host checks).")
-    parser.add_argument("--config", default=str(DEFAULT_PARAMS_PATH), help="params.yaml (mlflow.tracking_uri, registry.server)")
-    parser.add_argument("--port", type=int, default=None, help="default: params registry.server.port")
-    parser.add_argument("--log-file", type=Path, default=PROJECT_ROOT / "logs" / "mlflow-server.log")
-    args = parser.parse_args(argv)
-    params = load_params(args.config)
-    port = args.port or int(params["registry"]["server"]["port"])
-    if port_open(port):
-        print(f"error: port {port} on {LOOPBACK} is in use (a server already running?); pass --port", file=sys.stderr)
-        return 1
+def start_from_params(params: dict, log_path: Path, port: int) -> MlflowServer:
+    """The server `make mlflow-server` runs: the store_locations of params; s3:// artefacts go to the
+    local SeaweedFS (make s3-start) unless MLFLOW_S3_ENDPOINT_URL names another endpoint."""
     backend, artifacts = store_locations(params)
     env = None
     if artifacts.startswith("s3://") and not os.environ.get("MLFLOW_S3_ENDPOINT_URL"):
         from pipeline.services.s3 import client_env
 
-        env = client_env()  # the local SeaweedFS (make s3-start)
-    try:
-        server = start_mlflow_server(backend, artifacts, args.log_file, port=port, env=env)
-    except RuntimeError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"MLflow server on {server.url} (store {backend}, artefacts {artifacts}, log {args.log_file}); Ctrl-C stops it.\n"
-          f"Clients: set mlflow.tracking_uri: {server.url} in params.yaml")
-    try:
-        server.process.proc.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
+        env = client_env()
+    return start_mlflow_server(backend, artifacts, log_path, port=port, env=env)

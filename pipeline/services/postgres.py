@@ -2,21 +2,18 @@
 
 PostgreSQL's initdb/pg_ctl refuse to run as root, so when we are root the cluster is created and
 run as the `postgres` system user (`runuser`), in a directory owned by that user. Password auth
-(scram-sha-256) on 127.0.0.1 only; no Unix socket.
-
-    python -m pipeline.services.postgres --help
+(scram-sha-256) on 127.0.0.1 only; no Unix socket. `scripts/postgres_server.py` runs one in the
+foreground.
 """
 
 from __future__ import annotations
 
-import argparse
 import glob
 import os
 import pwd
 import secrets
 import shutil
 import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -149,24 +146,3 @@ def start_postgres(
         server.stop()
         raise RuntimeError(f"PostgreSQL did not start: {exc}\n{tail}") from exc
     return server
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run a throwaway PostgreSQL cluster on 127.0.0.1 (Optuna storage).")
-    parser.add_argument("--dir", type=Path, default=None, help="cluster directory (reused if it holds a cluster)")
-    parser.add_argument("--port", type=int, default=None, help="port (default: a free one)")
-    parser.add_argument("--database", default="optuna")
-    args = parser.parse_args(argv)
-    server = start_postgres(args.dir, args.port, args.database)
-    print(f"PostgreSQL running (pid {server.process.pid}); Optuna storage URL:\n{server.url}\nCtrl-C stops it.")
-    try:
-        server.process.proc.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.stop()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

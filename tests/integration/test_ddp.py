@@ -23,7 +23,7 @@ def test_torchrun_two_cpu_processes(tmp_path, params, tiny_encoder_dir, tiny_row
     config.write_text(yaml.safe_dump(p))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
-           str(PROJECT_ROOT / "scripts" / "train_intent_classifier.py"), "--config", str(config), "--no-mlflow"]
+           str(PROJECT_ROOT / "scripts" / "train_intent_classifier.py"), "--params", str(config), "--no-mlflow"]
     proc = subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
 

@@ -23,7 +23,7 @@ from pipeline.services.s3 import client_env, start_s3_server
 
 pytestmark = pytest.mark.integration
 
-COPIED = ["dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config", "pipeline", "scripts"]
+COPIED = ["dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config", "pipeline", "model_src", "scripts"]
 NUM_SAMPLES = 300  # enough rows for every intent in every split; keeps generate + prepare to seconds
 
 

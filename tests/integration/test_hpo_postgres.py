@@ -53,22 +53,19 @@ def mlflow_server(tmp_path):
 def test_two_workers_share_one_study(postgres, mlflow_server, tmp_path, params, tiny_encoder_dir, tiny_rows):
     from mlflow import MlflowClient
 
-    from pipeline.modeling.tracking import setup_mlflow
-
     p = tiny_params(params, tmp_path, tiny_encoder_dir, tiny_rows * 4)
     p["mlflow"].update(tracking_uri=mlflow_server.url, artifact_location=None)
     p["hpo"].update(storage=postgres.url, study_name="shared", epochs=2, output_dir=str(tmp_path / "hpo"),
                     best_params_file=str(tmp_path / "hpo" / "best_params.yaml"))
     config = tmp_path / "params.yaml"
     config.write_text(yaml.safe_dump(p, sort_keys=False))
-    # created once before the workers start (as the README says): no race on tables or experiment
-    setup_mlflow(p)
-    hpo.create_study(p)
+    # created once before the workers start, as `--workers` does: no race on tables, experiment or parent run
+    hpo.parent_run_id(hpo.create_study(p), p, postgres.url)
 
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT), "HF_HUB_OFFLINE": "1"}
     workers = [
         subprocess.Popen(
-            [sys.executable, str(PROJECT_ROOT / "scripts" / "train_intent_classifier.py"), "--config", str(config),
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "train_intent_classifier.py"), "--params", str(config),
              "--hyperparameter-search", "--n-trials", str(TARGET_TRIALS), "--worker-id", str(i)],
             stdout=(tmp_path / f"worker{i}.log").open("w"), stderr=subprocess.STDOUT, env=env, cwd=tmp_path,
         )

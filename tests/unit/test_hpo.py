@@ -14,6 +14,7 @@ import optuna
 import pytest
 import yaml
 
+from pipeline.config import load_params
 from pipeline.modeling import hpo
 
 GOOD = {"learning_rate": 3e-5, "batch_size": 16, "dropout": 0.1, "pooling": "mean"}
@@ -203,6 +204,21 @@ def test_real_training_study_prunes_a_trial_that_cannot_learn(hpo_params, tmp_pa
     assert summary["pruned"] == 1 and summary["best_trial"] in (0, 1)
 
 
+@pytest.mark.slow
+def test_two_worker_processes_reach_the_target_together(hpo_params, tmp_path, tiny_encoder_dir, tiny_rows, monkeypatch):
+    """`make hpo`'s pool: real worker processes (python -m pipeline.modeling.workers) on one SQLite study."""
+    from pipeline.modeling import workers
+    from tests.train_helpers import tiny_params
+
+    p = tiny_params(hpo_params, tmp_path / "tiny", tiny_encoder_dir, tiny_rows)
+    p["hpo"] = {**hpo_params["hpo"], "epochs": 1}
+    monkeypatch.setattr(workers, "PROJECT_ROOT", tmp_path)  # worker logs in tmp_path/logs
+    summary = workers.search(p, workers=2, n_trials=2, log_to_mlflow=False)
+    assert summary["complete"] + summary["pruned"] >= 2, summary
+    logs = [(tmp_path / "logs" / f"hpo_worker{i}.log").read_text() for i in range(2)]
+    assert all('"study_name": "test_study"' in log for log in logs), logs  # each worker printed its summary
+
+
 def test_training_cli_searches_and_uses_best_params(hpo_params, tmp_path, monkeypatch):
     from scripts import train_intent_classifier as cli
 
@@ -211,15 +227,15 @@ def test_training_cli_searches_and_uses_best_params(hpo_params, tmp_path, monkey
     best = Path(hpo_params["hpo"]["best_params_file"])
     best.parent.mkdir(parents=True)
     best.write_text(yaml.safe_dump({"overrides": {"model": {"pooling": "max", "dropout": 0.4}, "train": {"batch_size": 64}}}))
-    args = cli.build_parser().parse_args(["--config", str(config), "--use-best-params", "--dropout", "0.3"])
-    p = cli.params_from_args(args)
+    args = cli.build_parser().parse_args(["--params", str(config), "--use-best-params", "--dropout", "0.3"])
+    p = cli.apply_args(load_params(config), args)
     assert (p["model"]["pooling"], p["train"]["batch_size"]) == ("max", 64)
     assert p["model"]["dropout"] == 0.3  # an explicit option beats the best-params file
 
     calls = []
     monkeypatch.setattr(hpo, "run_study", lambda params, **kw: calls.append(kw) or {"complete": 3})
-    assert cli.main(["--config", str(config), "--hyperparameter-search", "--n-trials", "3", "--no-mlflow"]) == 0
+    assert cli.main(["--params", str(config), "--hyperparameter-search", "--n-trials", "3", "--no-mlflow"]) == 0
     assert calls == [{"n_trials": 3, "storage": None, "study_name": None, "worker_id": 0, "log_to_mlflow": False,
                       "threads": None}]
     best.unlink()
-    assert cli.main(["--config", str(config), "--use-best-params"]) == 2
+    assert cli.main(["--params", str(config), "--use-best-params"]) == 2

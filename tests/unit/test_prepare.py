@@ -132,9 +132,9 @@ def test_cli_help_input_and_exit_codes(workdir, tiny_rows):
         + ["oops,unknown"]
     )
     mine.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    ok = _cli("--input", str(mine), "--config", str(config))
+    ok = _cli("--input", str(mine), "--params", str(config))
     assert ok.returncode == 0, ok.stderr
     assert "rows read 241 = kept 240 + rejected 1 + duplicates 0 + conflicting labels 0" in ok.stdout
-    strict = _cli("--input", str(mine), "--config", str(config), "--strict")
+    strict = _cli("--input", str(mine), "--params", str(config), "--strict")
     assert strict.returncode == 1 and "mine.csv:242: unknown intent 'unknown'" in strict.stderr
     assert _cli("--bogus").returncode == 2

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from pipeline.deploy import registry
+from pipeline.evaluation import gate
 
 
 @pytest.fixture(scope="module")
@@ -187,16 +188,16 @@ def test_cli_register_list_promote_resolve(reg_params, tmp_path, intents, monkey
 
     config = tmp_path / "params.yaml"
     config.write_text(yaml.safe_dump(reg_params))
-    monkeypatch.setattr(registry, "_predict_proba", fake_predict_proba)
+    monkeypatch.setattr(gate, "_predict_proba", fake_predict_proba)
     model = fake_model_dir(tmp_path / "models", "m1", intents, 0.8)
-    assert cli.main(["--config", str(config), "resolve"]) == 1
+    assert cli.main(["--params", str(config), "resolve"]) == 1
     assert "no alias 'champion'" in capsys.readouterr().err
-    assert cli.main(["--config", str(config), "register", "--model-dir", str(model), "--no-gate"]) == 0
-    assert cli.main(["--config", str(config), "list"]) == 0
+    assert cli.main(["--params", str(config), "register", "--model-dir", str(model), "--no-gate"]) == 0
+    assert cli.main(["--params", str(config), "list"]) == 0
     assert "aliases=challenger" in capsys.readouterr().out
-    assert cli.main(["--config", str(config), "promote"]) == 0  # first version: champion
-    assert cli.main(["--config", str(config), "register", "--model-dir", str(model)]) == 0  # gate refuses, still 0
+    assert cli.main(["--params", str(config), "promote"]) == 0  # first version: champion
+    assert cli.main(["--params", str(config), "register", "--model-dir", str(model)]) == 0  # gate refuses, still 0
     assert "REFUSED" in capsys.readouterr().out
-    assert cli.main(["--config", str(config), "promote", "--version", "2"]) == cli.REFUSED
-    assert cli.main(["--config", str(config), "resolve", "--alias", "champion"]) == 0
+    assert cli.main(["--params", str(config), "promote", "--version", "2"]) == cli.REFUSED
+    assert cli.main(["--params", str(config), "resolve", "--alias", "champion"]) == 0
     assert '"version": "1"' in capsys.readouterr().out

@@ -16,7 +16,7 @@ import yaml
 import pipeline.modeling.train as train_mod
 from model_src.intent_classifier_model import IntentClassifier
 from pipeline.modeling.warm_start import init_from_champion
-from pipeline.monitoring.retrain import dvc_add, merge_new_rows, run_retrain
+from pipeline.monitoring.retrain import dvc_add, dvc_executable, merge_new_rows, run_retrain
 from tests.train_helpers import tiny_params
 
 
@@ -116,6 +116,18 @@ def test_dvc_add_writes_a_new_revision_per_change(tmp_path, monkeypatch):
     second = _dvc_out(data.with_name("additions.jsonl.dvc"))
     assert second["md5"] == hashlib.md5(data.read_bytes()).hexdigest() != first["md5"]
     assert cached.is_file()  # the previous revision stays in the cache: `git checkout` + `dvc checkout` restore it
+
+
+def test_dvc_executable_from_env_path_or_next_to_python(tmp_path, monkeypatch):
+    monkeypatch.setenv("DVC", "/opt/dvc/bin/dvc")
+    assert dvc_executable() == "/opt/dvc/bin/dvc"
+    monkeypatch.delenv("DVC")
+    (tmp_path / "dvc").write_text("#!/bin/sh\n")
+    (tmp_path / "dvc").chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert dvc_executable() == str(tmp_path / "dvc")
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    assert dvc_executable() == str(Path(sys.executable).with_name("dvc"))
 
 
 def test_dvc_add_outside_a_dvc_repository(tmp_path):

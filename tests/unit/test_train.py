@@ -10,7 +10,7 @@ from safetensors.torch import load_file
 
 import pipeline.modeling.train as train_mod
 from pipeline.modeling.train_data import length_bucketed_batches, read_jsonl_split
-from scripts.train_intent_classifier import build_parser, main, params_from_args
+from scripts.train_intent_classifier import apply_args, build_parser, main
 from tests.train_helpers import tiny_params, write_processed
 
 
@@ -106,12 +106,14 @@ def test_length_bucketing_is_deterministic_complete_and_groups_lengths():
     assert len(r0) == len(r1) and not {i for b in r0 for i in b} & {i for b in r1 for i in b}
 
 
-def test_cli_overrides_and_refuses_bad_config(tmp_path, capsys):
+def test_cli_overrides_and_refuses_bad_config(tmp_path, capsys, params):
     args = build_parser().parse_args(["--epochs", "3", "--pooling", "max", "--seed", "7"])
-    p = params_from_args(args)
+    p = apply_args(params, args)
     assert p["train"]["epochs"] == 3 and p["model"]["pooling"] == "max" and p["seed"] == 7
-    assert p["train"]["batch_size"] == params_from_args(build_parser().parse_args([]))["train"]["batch_size"]
+    assert p["train"]["batch_size"] == params["train"]["batch_size"]
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--pooling", "sum"])
-    assert main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    with pytest.raises(SystemExit) as exc:
+        main(["--params", str(tmp_path / "missing.yaml")])
+    assert exc.value.code == 2
     assert "missing.yaml" in capsys.readouterr().err

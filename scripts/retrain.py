@@ -5,7 +5,7 @@
     python scripts/retrain.py --new-data labelled.jsonl --champion models/intent_classifier --no-register
 
 The canary is proposed (commands printed) only when the challenger beats the champion on the
-frozen test split by the registry's promotion rule.
+frozen test split by the promotion gate's rule.
 Exit codes: 0 challenger better (canary proposed), 1 trained but not better, 2 bad input.
 """
 

@@ -1,7 +1,7 @@
 """Fine-tune the intent classifier: one function, `run_training(params)`, for the CLI, HPO and retraining.
 
-    single process:  python scripts/train_intent_classifier.py --config params.yaml
-    DDP on 2 CPUs:   torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --config params.yaml
+    single process:  python scripts/train_intent_classifier.py --params params.yaml
+    DDP on 2 CPUs:   torchrun --nproc_per_node 2 scripts/train_intent_classifier.py --params params.yaml
 
 AdamW (no weight decay on biases and LayerNorm weights), cosine schedule with linear warmup,
 gradient accumulation, AMP (bf16 autocast on CPU, fp16 + GradScaler on CUDA), multi-task loss

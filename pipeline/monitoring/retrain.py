@@ -167,7 +167,7 @@ def score(model_dir: Path, rows: Sequence[dict], labels: Sequence[str]) -> dict[
 
 
 def compare_on_test(champion_dir: Path, challenger_dir: Path, test_rows: Sequence[dict], params: dict) -> dict[str, Any]:
-    """Both models on the frozen test split, judged by the registry's promotion rule."""
+    """Both models on the frozen test split, judged by the promotion gate's rule (pipeline/evaluation/gate.py)."""
     from pipeline.evaluation.gate import gate
 
     labels = list(params["intents"])

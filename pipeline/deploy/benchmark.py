@@ -50,7 +50,7 @@ from pipeline.services.torchserve import TorchServe, serve_registration
 MIN_WORDS, MAX_WORDS = 3, 150
 WARMUP_ROUNDS = 10  # x the prompts (~12,000 requests): TorchServe's JVM at steady state
 REPEATS = 3  # runs of each served figure and of the ceiling; the median run is reported
-WRK_SCRIPT = Path(__file__).resolve().parent.parent / "scripts" / "wrk_each_prompt_once.lua"
+WRK_SCRIPT = Path(__file__).with_name("wrk_each_prompt_once.lua")  # wrk's Lua script, kept beside its caller
 
 
 def load_prompts(params: dict, limit: int, seed: int = 0) -> list[str]:
@@ -126,7 +126,7 @@ def wrk_throughput(port: int, token: str, path: str, texts: list[str], concurren
                    timeout: float = 600.0) -> dict:
     """Every text POSTed once by wrk over `concurrency` keep-alive connections (one wrk thread):
     {"prompts_per_s", "requests", "errors", "seconds"}. wrk itself would run for a fixed time;
-    scripts/wrk_each_prompt_once.lua writes the result when the last text is answered and this
+    pipeline/deploy/wrk_each_prompt_once.lua writes the result when the last text is answered and this
     stops wrk there."""
     with tempfile.TemporaryDirectory(prefix="bench-wrk-") as tmp:
         bodies, result = Path(tmp) / "bodies.jsonl", Path(tmp) / "result.json"

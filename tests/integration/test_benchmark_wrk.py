@@ -1,4 +1,4 @@
-"""`make bench`'s load generator: wrk with scripts/wrk_each_prompt_once.lua sends every prompt
+"""`make bench`'s load generator: wrk with pipeline/deploy/wrk_each_prompt_once.lua sends every prompt
 exactly once (a second send would be a cache hit and inflate prompts/s), with the token, counts
 non-200 answers as errors and stops when the last prompt is answered. Checked against a loopback
 HTTP server that records what it receives; test_torchserve.py runs it against TorchServe."""

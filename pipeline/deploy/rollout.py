@@ -49,12 +49,13 @@ from pipeline.deploy.rollout_checks import (
     send_probe,
     ts_deltas,
 )
-from pipeline.services.nginx import Routing, access_log_size, read_access_log
+from pipeline.services.nginx import ProxyLimits, Routing, access_log_size, read_access_log
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("registering", "canary", "promoting", "rolling_back")
 TERMINAL = ("promoted", "rolled_back", "aborted")
+TORCHSERVE_MAX_REQUEST_SIZE = 6553500  # TorchServe's default when config.properties does not set it
 
 
 class RolloutError(RuntimeError):
@@ -550,13 +551,14 @@ def ensure_proxy(params: dict, torchserve, prefix: Path | None = None):
     prefix = prefix or DEFAULT_PREFIX
     cfg = params["rollout"]["proxy"]
     model = params["serve"]["model_name"]
+    limits = proxy_limits(params, torchserve)
     try:
         proxy = NginxProxy.attach(prefix)
     except (FileNotFoundError, RuntimeError):
         proxy = None
     if proxy is not None:
-        if proxy.upstream_port != torchserve.inference_port:
-            proxy.upstream_port = torchserve.inference_port
+        if proxy.upstream_port != torchserve.inference_port or proxy.limits != limits:
+            proxy.upstream_port, proxy.limits = torchserve.inference_port, limits
             proxy.set_routing(proxy.routing or Routing(torchserve.default_version(model)))
         return proxy
     stable = torchserve.default_version(model)
@@ -568,6 +570,14 @@ def ensure_proxy(params: dict, torchserve, prefix: Path | None = None):
         prefix=prefix,
         model_name=model,
         split_key=str(cfg["split_key"]),
-        max_body=str(cfg["max_body"]),
+        limits=limits,
     )
     return proxy.start(Routing(stable))
+
+
+def proxy_limits(params: dict, torchserve) -> ProxyLimits:
+    """params rollout.proxy.limits, with the body bound read from TorchServe's effective config."""
+    from pipeline.services.torchserve import read_properties
+
+    max_request_size = int(read_properties(torchserve.config_path()).get("max_request_size", TORCHSERVE_MAX_REQUEST_SIZE))
+    return ProxyLimits.from_params(params["rollout"]["proxy"]["limits"], max_request_size)

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.config import resolve_path
+from pipeline.config import check_safe_name, resolve_path
 from pipeline.deploy.rollout_checks import (
     ProbeResult,
     Thresholds,
@@ -82,7 +82,10 @@ def mar_manifest(mar: Path) -> tuple[str, str]:
     model = manifest.get("model", {})
     if not model.get("modelName") or not model.get("modelVersion"):
         raise ValueError(f"{mar}: MAR-INF/MANIFEST.json lacks model.modelName / model.modelVersion")
-    return str(model["modelName"]), str(model["modelVersion"])
+    try:
+        return check_safe_name(str(model["modelName"]), "model name"), check_safe_name(str(model["modelVersion"]), "model version")
+    except ValueError as exc:
+        raise ValueError(f"{mar}: {exc}") from exc
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, check_safe_name
 from pipeline.services import LOOPBACK, ManagedProcess, port_open, wait_until
 
 TEMPLATE = PROJECT_ROOT / "serve_config" / "nginx-canary.conf.tmpl"
@@ -34,8 +34,6 @@ DEFAULT_PREFIX = PROJECT_ROOT / "run" / "nginx"
 STATE_FILE = "proxy.json"  # listen/upstream ports and the current routing of a detached instance
 ACCESS_LOG = "logs/canary_access.jsonl"
 _PLACEHOLDER = re.compile(r"\$\{([a-z_]+)\}")
-# model names and versions become URL path parts and a response header: nothing else may pass
-SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 _TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 
@@ -62,13 +60,6 @@ class Routing:
         for version in (self.stable, self.canary):
             if version is not None:
                 check_safe_name(version, "model version")
-
-
-def check_safe_name(value: str, what: str) -> str:
-    """`value` if it is a safe file/URL path part (letters, digits, '.', '_', '-'; not '.' or '..'), else ValueError."""
-    if not SAFE_NAME.fullmatch(value) or value in (".", ".."):
-        raise ValueError(f"{what} {value!r} may only hold letters, digits, '.', '_' and '-' (and is not '.' or '..')")
-    return value
 
 
 @dataclass(frozen=True)

@@ -73,12 +73,14 @@ class ProxyLimits:
     explanations_per_second: int
     explanation_burst: int
     connections: int
-    key: str = "$binary_remote_addr"
+    key: str  # nginx variable the limits count per, e.g. $binary_remote_addr
 
     def __post_init__(self) -> None:
         for name, value in vars(self).items():
             if name != "key" and (not isinstance(value, int) or value < 1):
                 raise ValueError(f"proxy limit {name} must be a whole number >= 1, got {value!r}")
+        if not re.fullmatch(r"\$[A-Za-z0-9_]+", self.key):
+            raise ValueError(f"proxy limit key must be one nginx variable like $binary_remote_addr, got {self.key!r}")
 
     @classmethod
     def from_params(cls, cfg: dict, max_body_bytes: int) -> ProxyLimits:
@@ -327,7 +329,8 @@ class NginxProxy:
             raise FileNotFoundError(f"no running canary proxy recorded in {state_path}")
         state = json.loads(state_path.read_text(encoding="utf-8"))
         if "limits" not in state:
-            raise RuntimeError(f"{state_path} was written before the proxy had limits: stop it (make proxy-stop) and rerun")
+            raise RuntimeError(f"{state_path} was written before the proxy had limits: stop that nginx "
+                               f"(kill -QUIT $(cat {prefix / 'nginx.pid'})) and rerun")
         proxy = cls(
             upstream_port=state["upstream_port"],
             listen_port=state["listen_port"],

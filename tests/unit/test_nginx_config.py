@@ -16,7 +16,7 @@ from pipeline.services.nginx import (
 )
 
 LIMITS = ProxyLimits(max_body_bytes=65536, requests_per_second=5, burst=10, explanations_per_second=1,
-                     explanation_burst=2, connections=4)
+                     explanation_burst=2, connections=4, key="$binary_remote_addr")
 
 
 def nginx_installed() -> bool:
@@ -66,9 +66,13 @@ def test_unsafe_model_name_is_refused(name, tmp_path):
         NginxProxy(upstream_port=1, prefix=tmp_path, model_name=name, limits=LIMITS)
 
 
-@pytest.mark.parametrize("bad", [{"burst": 0}, {"connections": -1}, {"requests_per_second": 2.5}])
-def test_proxy_limits_must_be_whole_positive_numbers(bad):
-    with pytest.raises(ValueError, match="whole number"):
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [({"burst": 0}, "whole number"), ({"connections": -1}, "whole number"), ({"requests_per_second": 2.5}, "whole number"),
+     ({"key": "$binary_remote_addr zone=x; include /etc/passwd"}, "one nginx variable")],
+)
+def test_proxy_limits_are_checked_before_they_reach_the_config(bad, message):
+    with pytest.raises(ValueError, match=message):
         ProxyLimits(**{**vars(LIMITS), **bad})
 
 

@@ -18,6 +18,14 @@ export TOKENIZERS_PARALLELISM := false
 export AWS_REQUEST_CHECKSUM_CALCULATION := when_required
 export AWS_RESPONSE_CHECKSUM_VALIDATION := when_required
 
+# Operator text (a labelling rule, names, versions) reaches the scripts through the environment,
+# as ARG_<name>, read by the recipe as "$$ARG_<name>": neither make nor the shell parses it, so
+# `$(...)`, backquotes and quotes in it stay text. ($(value X) is X as typed; make would otherwise
+# expand X, and export it expanded, running a $(shell ...) inside.)
+OPERATOR_ARGS := NAME DATA DEFINITION CHAMPION VERSION MAR_NAME
+unexport $(OPERATOR_ARGS)
+$(foreach arg,$(OPERATOR_ARGS),$(eval export ARG_$(arg) = $$(value $(arg))))
+
 .PHONY: help
 help: ## Show this help
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-18s\033[0m %s\n", $$1, $$2}'
@@ -113,7 +121,7 @@ register: install ## Register MODEL=dir (default paths.model_dir) or RUN_ID=id a
 	$(PYTHON) scripts/register_model.py --params $(PARAMS) register $(if $(RUN_ID),--run-id $(RUN_ID),$(if $(MODEL),--model-dir $(MODEL)))
 
 promote: install ## Promotion gate: VERSION (default @challenger) vs @champion on the frozen test split; champion moves if it wins (DRY_RUN=1)
-	$(PYTHON) scripts/register_model.py --params $(PARAMS) promote $(if $(VERSION),--version $(VERSION)) $(if $(DRY_RUN),--dry-run)
+	$(PYTHON) scripts/register_model.py --params $(PARAMS) promote $(if $(value VERSION),--version "$$ARG_VERSION") $(if $(DRY_RUN),--dry-run)
 
 ##@ Serving
 # `make serve` chains what it needs through file targets, so a rerun only starts the server:
@@ -121,14 +129,14 @@ promote: install ## Promotion gate: VERSION (default @challenger) vs @champion o
 # champion) -> archive -> TorchServe. SERVE_MODEL_DIR is params paths.model_dir.
 SERVE_MODEL_DIR ?= models/intent_classifier
 MAR_NAME ?= intent_classifier
-MAR := model_store/$(MAR_NAME).mar
+MAR = model_store/$(MAR_NAME).mar
 VERSION ?=
 ONNX ?=
 BENCH_ARGS ?=
 .PHONY: archive serve stop token redis bench
 archive: install ## Build model_store/intent_classifier.mar from the MLflow champion (or MODEL=dir VERSION=x [MAR_NAME=..] [ONNX=1])
-	$(PYTHON) scripts/archive_model.py --params $(PARAMS) $(if $(MODEL),--model $(MODEL) --version $(VERSION)) \
-		$(if $(filter-out intent_classifier,$(MAR_NAME)),--mar-name $(MAR_NAME)) $(if $(ONNX),--onnx)
+	$(PYTHON) scripts/archive_model.py --params $(PARAMS) $(if $(MODEL),--model $(MODEL) --version "$$ARG_VERSION") \
+		$(if $(filter-out intent_classifier,$(value MAR_NAME)),--mar-name "$$ARG_MAR_NAME") $(if $(ONNX),--onnx)
 
 $(SERVE_MODEL_DIR)/model.safetensors: | $(VENV)/.installed
 	$(MAKE) data
@@ -227,5 +235,6 @@ retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), 
 	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA)
 
 add-intent: install ## Add intent NAME=... from DATA=file [DEFINITION="rule"] [CHAMPION=dir]: grow labels + head, fine-tune, check old intents' F1 (WRITE_PARAMS=1 edits params.yaml)
-	@test -n "$(NAME)" -a -n "$(DATA)" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [DEFINITION=\"labelling rule\"] [CHAMPION=model_dir] [WRITE_PARAMS=1]" >&2; exit 2; }
-	$(PYTHON) scripts/add_intent.py --params $(PARAMS) --name $(NAME) --data $(DATA) $(if $(DEFINITION),--definition "$(DEFINITION)") $(if $(CHAMPION),--champion $(CHAMPION)) $(if $(WRITE_PARAMS),--write-params)
+	@test -n "$$ARG_NAME" -a -n "$$ARG_DATA" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [DEFINITION=\"labelling rule\"] [CHAMPION=model_dir] [WRITE_PARAMS=1]" >&2; exit 2; }
+	$(PYTHON) scripts/add_intent.py --params $(PARAMS) --name "$$ARG_NAME" --data "$$ARG_DATA" \
+		$(if $(value DEFINITION),--definition "$$ARG_DEFINITION") $(if $(value CHAMPION),--champion "$$ARG_CHAMPION") $(if $(WRITE_PARAMS),--write-params)

@@ -11,7 +11,7 @@ import logging
 import os
 from pathlib import Path
 
-from pipeline.config import DEFAULT_PARAMS_PATH, load_params
+from pipeline.config import DEFAULT_PARAMS_PATH, check_safe_name, load_params
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -28,6 +28,14 @@ def parser(doc: str | None, *, params: bool = True) -> argparse.ArgumentParser:
                        help="params file (default: the repository's params.yaml)")
         p.add_argument("--config", dest="params", type=Path, help=argparse.SUPPRESS)  # the flag's old name
     return p
+
+
+def safe_name(value: str) -> str:
+    """argparse type of a version or archive name: refused with its reason before any path use."""
+    try:
+        return check_safe_name(value, "name")
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def setup_logging(level: int = logging.INFO) -> None:

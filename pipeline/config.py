@@ -7,6 +7,7 @@ changed in params.yaml changes it everywhere (and DVC sees the change).
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import yaml
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PARAMS_PATH = PROJECT_ROOT / "params.yaml"
+# versions, archive and model names become file names, URL path parts and a response header
+SAFE_NAME = re.compile(r"[A-Za-z0-9._-]+")
 
 
 def load_params(path: str | Path | None = None) -> dict[str, Any]:
@@ -51,3 +54,11 @@ def merged(params: dict[str, Any], overrides: dict[str, dict[str, Any]]) -> dict
         else:
             out[section] = values
     return out
+
+
+def check_safe_name(value: str, what: str) -> str:
+    """`value` if it may be a file name or URL path part (letters, digits, '.', '_', '-'; not '.'
+    or '..'), else ValueError naming `what`. Checked before any path or URL is built from it."""
+    if not SAFE_NAME.fullmatch(value) or value in (".", ".."):
+        raise ValueError(f"{what} {value!r} may only hold letters, digits, '.', '_' and '-' (and is not '.' or '..')")
+    return value

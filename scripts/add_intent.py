@@ -15,7 +15,7 @@ import sys
 from pipeline import cli
 from pipeline.config import resolve_path
 from pipeline.data.ingest import DataValidationError
-from pipeline.monitoring.add_intent import run_add_intent
+from pipeline.monitoring.add_intent import check_intent_name, run_add_intent
 from pipeline.monitoring.retrain import new_run_dir
 
 EXIT_OLD_INTENTS_DROPPED = 1
@@ -32,6 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--write-params", action="store_true", help="also add the intent to the params file itself")
     p.add_argument("--no-mlflow", action="store_true", help="do not log the fine-tuning run to MLflow")
     args, params = cli.start(p, argv)
+    try:
+        check_intent_name(args.name)  # it names the run directory
+    except ValueError as exc:
+        p.error(f"--name: {exc}")
     out_dir = resolve_path(args.out_dir) if args.out_dir else new_run_dir(params, f"add_{args.name}_")
     try:
         report = run_add_intent(params, args.name, resolve_path(args.data), out_dir, definition=args.definition,

@@ -21,8 +21,8 @@ from pipeline.deploy.archive import ArchiveError, ArchiveRequest, build_archive,
 def main(argv: list[str] | None = None) -> int:
     parser = cli.parser(__doc__)
     parser.add_argument("--model", help="model directory or models:/intent_classifier/<v> (default: alias champion)")
-    parser.add_argument("--version", help="archive version (required with --model)")
-    parser.add_argument("--mar-name", help="output file name without .mar (default: serve.model_name)")
+    parser.add_argument("--version", type=cli.safe_name, help="archive version (required with --model; letters, digits, . _ -)")
+    parser.add_argument("--mar-name", type=cli.safe_name, help="output file name without .mar (default: serve.model_name)")
     parser.add_argument("--model-store", type=Path, help="output directory (default: paths.model_store)")
     parser.add_argument("--onnx", action="store_true", help="pack the ONNX int8 export (implied by serve.runtime: onnx)")
     parser.add_argument("--parity-file", type=Path,

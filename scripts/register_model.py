@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     reg.add_argument("--no-gate", action="store_true", help="only register (alias challenger); do not run the promotion gate")
 
     pro = sub.add_parser("promote", help="promotion gate against the champion on the frozen test split")
-    pro.add_argument("--version", default=None, help="version number or alias (default: challenger)")
+    pro.add_argument("--version", type=cli.safe_name, default=None, help="version number or alias (default: challenger)")
     pro.add_argument("--dry-run", action="store_true", help="decide and log, but move no alias")
 
     res = sub.add_parser("resolve", help="download a version by alias and print (version, directory)")

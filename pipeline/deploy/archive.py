@@ -30,7 +30,7 @@ from pathlib import Path
 
 import yaml
 
-from pipeline.config import PROJECT_ROOT, load_params, resolve_path
+from pipeline.config import PROJECT_ROOT, check_safe_name, load_params, resolve_path
 
 HANDLER_FILE = PROJECT_ROOT / "handlers" / "intent_handler.py"
 MODEL_CONFIG_TEMPLATE = PROJECT_ROOT / "serve_config" / "model-config.yaml"
@@ -59,6 +59,16 @@ class ArchiveRequest:
     onnx: bool = False  # include the ONNX int8 export (always when serve.runtime is onnx)
     parity_file: Path | None = None  # JSONL with "text": ONNX vs torch top-1 agreement gate
     force: bool = True
+
+    def __post_init__(self) -> None:
+        """Version and names become file names and URL parts: refused before any path is built."""
+        try:
+            check_safe_name(str(self.version), "archive version")
+            check_safe_name(self.model_name, "model name")
+            if self.mar_name is not None:
+                check_safe_name(self.mar_name, "archive name")
+        except ValueError as exc:
+            raise ArchiveError(str(exc)) from None
 
 
 def validate_model_dir(model_dir: Path, params: dict) -> dict:

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.config import resolve_path
+from pipeline.config import check_safe_name, resolve_path
 from pipeline.deploy.rollout_checks import (
     ProbeResult,
     Thresholds,
@@ -49,12 +49,13 @@ from pipeline.deploy.rollout_checks import (
     send_probe,
     ts_deltas,
 )
-from pipeline.services.nginx import Routing, access_log_size, read_access_log
+from pipeline.services.nginx import ProxyLimits, Routing, access_log_size, read_access_log
 
 log = logging.getLogger(__name__)
 
 ACTIVE = ("registering", "canary", "promoting", "rolling_back")
 TERMINAL = ("promoted", "rolled_back", "aborted")
+TORCHSERVE_MAX_REQUEST_SIZE = 6553500  # TorchServe's default when config.properties does not set it
 
 
 class RolloutError(RuntimeError):
@@ -81,7 +82,10 @@ def mar_manifest(mar: Path) -> tuple[str, str]:
     model = manifest.get("model", {})
     if not model.get("modelName") or not model.get("modelVersion"):
         raise ValueError(f"{mar}: MAR-INF/MANIFEST.json lacks model.modelName / model.modelVersion")
-    return str(model["modelName"]), str(model["modelVersion"])
+    try:
+        return check_safe_name(str(model["modelName"]), "model name"), check_safe_name(str(model["modelVersion"]), "model version")
+    except ValueError as exc:
+        raise ValueError(f"{mar}: {exc}") from exc
 
 
 @dataclass(frozen=True)
@@ -550,13 +554,14 @@ def ensure_proxy(params: dict, torchserve, prefix: Path | None = None):
     prefix = prefix or DEFAULT_PREFIX
     cfg = params["rollout"]["proxy"]
     model = params["serve"]["model_name"]
+    limits = proxy_limits(params, torchserve)
     try:
         proxy = NginxProxy.attach(prefix)
     except (FileNotFoundError, RuntimeError):
         proxy = None
     if proxy is not None:
-        if proxy.upstream_port != torchserve.inference_port:
-            proxy.upstream_port = torchserve.inference_port
+        if proxy.upstream_port != torchserve.inference_port or proxy.limits != limits:
+            proxy.upstream_port, proxy.limits = torchserve.inference_port, limits
             proxy.set_routing(proxy.routing or Routing(torchserve.default_version(model)))
         return proxy
     stable = torchserve.default_version(model)
@@ -568,6 +573,14 @@ def ensure_proxy(params: dict, torchserve, prefix: Path | None = None):
         prefix=prefix,
         model_name=model,
         split_key=str(cfg["split_key"]),
-        max_body=str(cfg["max_body"]),
+        limits=limits,
     )
     return proxy.start(Routing(stable))
+
+
+def proxy_limits(params: dict, torchserve) -> ProxyLimits:
+    """params rollout.proxy.limits, with the body bound read from TorchServe's effective config."""
+    from pipeline.services.torchserve import read_properties
+
+    max_request_size = int(read_properties(torchserve.config_path()).get("max_request_size", TORCHSERVE_MAX_REQUEST_SIZE))
+    return ProxyLimits.from_params(params["rollout"]["proxy"]["limits"], max_request_size)

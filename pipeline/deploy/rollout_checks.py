@@ -62,12 +62,21 @@ def request_stats(statuses: Sequence[int], latencies_ms: Sequence[float]) -> dic
 
 
 def live_stats(records: list[dict]) -> dict[str, dict]:
-    """Per-version figures of the proxy's access-log records (see nginx template `canary` format)."""
+    """Per-version figures of the proxy's access-log records (see nginx template `canary` format).
+
+    A request nginx answered itself (429 over a limit, 413 over the body size: no upstream status)
+    never reached a version and is left out. Explanations count as requests (their 5xx too) but
+    not in the latency: one costs ~100 predictions, and `max_p95_ms` budgets predictions, so a few
+    slow explanations must not roll a healthy version back.
+    """
     by_version: dict[str, tuple[list[int], list[float]]] = {}
     for record in records:
+        if not record.get("upstream_status"):
+            continue
         statuses, latencies = by_version.setdefault(str(record["version"]), ([], []))
         statuses.append(int(record["status"]))
-        latencies.append(float(record["request_time"]) * 1000.0)
+        if record.get("route") != "explanation":
+            latencies.append(float(record["request_time"]) * 1000.0)
     return {version: request_stats(*values) for version, values in sorted(by_version.items())}
 
 

@@ -33,10 +33,16 @@ NAME_RE = re.compile(r"^[a-z][a-z0-9_]{1,40}$")
 MIN_ROWS = 10  # fewer rows cannot fill train, val and test of the new intent
 
 
-def grown_params(params: dict, name: str, definition: str) -> dict:
-    """A copy of params with `name` appended to intents, its definition and (empty) techniques."""
+def check_intent_name(name: str) -> str:
+    """`name` if it is a valid intent name (it also names the run directory), else ValueError."""
     if not NAME_RE.match(name):
         raise ValueError(f"intent name {name!r}: use lower-case letters, digits and _ (like 'email_writing')")
+    return name
+
+
+def grown_params(params: dict, name: str, definition: str) -> dict:
+    """A copy of params with `name` appended to intents, its definition and (empty) techniques."""
+    check_intent_name(name)
     if name in params["intents"]:
         raise ValueError(f"intent {name!r} already exists in params intents")
     p = copy.deepcopy(params)
@@ -61,23 +67,27 @@ def _block_end(lines: list[str], key: str) -> int:
     return end
 
 
-def write_intent_into_params_file(path: Path, name: str, definition: str, levels: list[str]) -> None:
+def write_intent_into_params_file(path: Path, name: str, definition: str) -> None:
     """Append the intent to params.yaml in place (intents, intent_definitions, techniques),
-    leaving every other line and comment as it was; the result is re-read to check it."""
-    lines = path.read_text(encoding="utf-8").splitlines()
+    leaving every other line and comment as it was. The definition is operator text: it is
+    written by YAML's safe dumper (quoted as needed), and the edited file must parse to exactly
+    the old params plus this intent, or the file is left unchanged."""
+    original = path.read_text(encoding="utf-8")
+    expected = grown_params(yaml.safe_load(original), name, definition)
+    lines = original.splitlines()
     last_item = lines[_block_end(lines, "intents") - 1]
     item_indent = last_item[: len(last_item) - len(last_item.lstrip())] if last_item.lstrip().startswith("- ") else "  "
+    dumped = yaml.safe_dump({name: definition}, allow_unicode=True, width=100, default_flow_style=False)
     inserts = {
         "intents": [f"{item_indent}- {name}"],
-        "intent_definitions": [f"  {name}: >-", f"    {definition}"],
-        "techniques": [f"  {name}:", *(f"    {level}: []" for level in levels)],
+        "intent_definitions": [f"  {line}" for line in dumped.splitlines()],
+        "techniques": [f"  {name}:", *(f"    {level}: []" for level in expected["complexity_levels"])],
     }
     for key in sorted(inserts, key=lambda k: -_block_end(lines, k)):  # bottom-up keeps indices valid
         end = _block_end(lines, key)
         lines[end:end] = inserts[key]
     text = "\n".join(lines) + "\n"
-    data = yaml.safe_load(text)
-    if data["intents"][-1] != name or name not in data["techniques"]:
+    if yaml.safe_load(text) != expected:
         raise RuntimeError(f"editing {path} did not add {name!r} cleanly; file left unchanged")
     path.write_text(text, encoding="utf-8")
 
@@ -154,7 +164,7 @@ def run_add_intent(
         log.warning("realistic test set %s not found: old intents measured on the frozen test split only", realistic_path)
     new_test = score(model_dir, read_rows(data_dir / "test.jsonl"), new_params["intents"])
     if params_file is not None:
-        write_intent_into_params_file(params_file, name, definition, list(params["complexity_levels"]))
+        write_intent_into_params_file(params_file, name, definition)
     report = {
         "intent": name, "rows": len(rows), "rejects": rejects,
         "new_intent_rows": {s: sum(r["intent"] == name for r in parts[s]) for s in parts},

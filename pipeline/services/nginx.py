@@ -26,7 +26,7 @@ from pathlib import Path
 
 import requests
 
-from pipeline.config import PROJECT_ROOT
+from pipeline.config import PROJECT_ROOT, check_safe_name
 from pipeline.services import LOOPBACK, ManagedProcess, port_open, wait_until
 
 TEMPLATE = PROJECT_ROOT / "serve_config" / "nginx-canary.conf.tmpl"
@@ -58,8 +58,33 @@ class Routing:
         if self.weight > 0 and not self.canary:
             raise ValueError("a canary weight above 0 needs a canary version")
         for version in (self.stable, self.canary):
-            if version is not None and not re.fullmatch(r"[A-Za-z0-9._-]+", version):
-                raise ValueError(f"model version {version!r} may only hold letters, digits, '.', '_' and '-'")
+            if version is not None:
+                check_safe_name(version, "model version")
+
+
+@dataclass(frozen=True)
+class ProxyLimits:
+    """Bounds of what one client address may send (params rollout.proxy.limits) and the body
+    size, which is TorchServe's max_request_size: nginx refuses (413) what TorchServe would."""
+
+    max_body_bytes: int
+    requests_per_second: int
+    burst: int
+    explanations_per_second: int
+    explanation_burst: int
+    connections: int
+    key: str  # nginx variable the limits count per, e.g. $binary_remote_addr
+
+    def __post_init__(self) -> None:
+        for name, value in vars(self).items():
+            if name != "key" and (not isinstance(value, int) or value < 1):
+                raise ValueError(f"proxy limit {name} must be a whole number >= 1, got {value!r}")
+        if not re.fullmatch(r"\$[A-Za-z0-9_]+", self.key):
+            raise ValueError(f"proxy limit key must be one nginx variable like $binary_remote_addr, got {self.key!r}")
+
+    @classmethod
+    def from_params(cls, cfg: dict, max_body_bytes: int) -> ProxyLimits:
+        return cls(max_body_bytes=int(max_body_bytes), **cfg)
 
 
 def split_block(routing: Routing, key: str) -> str:
@@ -109,12 +134,15 @@ class NginxProxy:
     prefix: Path = DEFAULT_PREFIX
     model_name: str = "intent_classifier"
     split_key: str = "$request_id"
-    max_body: str = "1m"
     read_timeout: int = 120
     template: Path = TEMPLATE
     generation: int = 0
     routing: Routing | None = None
     process: ManagedProcess | None = field(default=None, init=False)
+    limits: ProxyLimits = field(kw_only=True)
+
+    def __post_init__(self) -> None:
+        check_safe_name(self.model_name, "model name")
 
     # -- files ---------------------------------------------------------------------------------
     @property
@@ -148,11 +176,18 @@ class NginxProxy:
                 "weight": f"{routing.weight:g}",
                 "split_block": split_block(routing, self.split_key),
                 "split_key": self.split_key,
-                "max_body": self.max_body,
+                "max_body": self.limits.max_body_bytes,
+                "limit_key": self.limits.key,
+                "requests_per_second": self.limits.requests_per_second,
+                "burst": self.limits.burst,
+                "explanations_per_second": self.limits.explanations_per_second,
+                "explanation_burst": self.limits.explanation_burst,
+                "connections": self.limits.connections,
                 "upstream": f"{LOOPBACK}:{self.upstream_port}",
                 "listen": f"{LOOPBACK}:{self.listen_port}",
                 "read_timeout": self.read_timeout,
                 "model_name": self.model_name,
+                "model_pattern": re.escape(self.model_name),
             },
         )
         candidate = self.conf_path.with_suffix(".conf.new")
@@ -282,6 +317,7 @@ class NginxProxy:
             "split_key": self.split_key,
             "generation": self.generation,
             "routing": None if self.routing is None else vars(self.routing),
+            "limits": vars(self.limits),
         }
         (self.prefix / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
 
@@ -292,6 +328,9 @@ class NginxProxy:
         if not state_path.is_file():
             raise FileNotFoundError(f"no running canary proxy recorded in {state_path}")
         state = json.loads(state_path.read_text(encoding="utf-8"))
+        if "limits" not in state:
+            raise RuntimeError(f"{state_path} was written before the proxy had limits: stop that nginx "
+                               f"(kill -QUIT $(cat {prefix / 'nginx.pid'})) and rerun")
         proxy = cls(
             upstream_port=state["upstream_port"],
             listen_port=state["listen_port"],
@@ -300,6 +339,7 @@ class NginxProxy:
             split_key=state["split_key"],
             generation=state["generation"],
             routing=Routing(**state["routing"]) if state["routing"] else None,
+            limits=ProxyLimits(**state["limits"]),
         )
         if not proxy.running():
             raise RuntimeError(f"the canary proxy recorded in {state_path} is not running")

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.deploy.rollout import Rollout, StateStore
+from pipeline.deploy.rollout import Rollout, StateStore, proxy_limits
 from pipeline.services import free_port
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
 
@@ -81,11 +81,12 @@ def build_mar(model_dir: Path, version: str, store: Path, params: dict) -> Path:
 
 
 @pytest.fixture(scope="module")
-def stack(module_torchserve, tmp_path_factory):
+def stack(module_torchserve, params, tmp_path_factory):
     """The module's TorchServe (serving v1, shared fixture) and the canary proxy in front of it."""
     ts = module_torchserve
     proxy = NginxProxy(
-        upstream_port=ts.inference_port, listen_port=free_port(), prefix=tmp_path_factory.mktemp("canary_nginx"), model_name=MODEL
+        upstream_port=ts.inference_port, listen_port=free_port(), prefix=tmp_path_factory.mktemp("canary_nginx"), model_name=MODEL,
+        limits=proxy_limits(params, ts),
     )
     try:
         proxy.start(Routing(ts.default_version(MODEL)))

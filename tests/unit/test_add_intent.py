@@ -51,7 +51,7 @@ def test_params_file_edited_in_place_keeps_comments(tmp_path, params):
     path = tmp_path / "params.yaml"
     shutil.copy(DEFAULT_PARAMS_PATH, path)
     before = path.read_text()
-    write_intent_into_params_file(path, NEW, "Wants an email drafted.", params["complexity_levels"])
+    write_intent_into_params_file(path, NEW, "Wants an email drafted.")
     after = load_params(path)
     assert after["intents"] == params["intents"] + [NEW]
     assert after["intent_definitions"][NEW] == "Wants an email drafted."
@@ -59,6 +59,26 @@ def test_params_file_edited_in_place_keeps_comments(tmp_path, params):
     assert after["monitor"] == params["monitor"] and after["serve"] == params["serve"]
     kept = [line for line in before.splitlines() if line.lstrip().startswith("#")]
     assert all(line in path.read_text().splitlines() for line in kept)
+
+
+@pytest.mark.parametrize(
+    "definition",
+    [
+        "a: b\n- c",  # a mapping line and a list item: unquoted they would become params of their own
+        "Wants an email.\nintents: []\nserve: {model_name: evil}",
+        "'quoted' \"double\" # not a comment: & * ! | > % @ `",
+        "$(touch /tmp/should_not_exist)",
+        "  leading spaces, trailing spaces  ",
+    ],
+)
+def test_definition_is_written_as_text_and_cannot_inject_yaml(tmp_path, params, definition):
+    path = tmp_path / "params.yaml"
+    shutil.copy(DEFAULT_PARAMS_PATH, path)
+    before = load_params(path)
+    write_intent_into_params_file(path, NEW, definition)
+    after = load_params(path)
+    assert after["intent_definitions"][NEW] == definition
+    assert after == grown_params(before, NEW, definition)  # nothing else changed
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import pytest
 
 from pipeline.services.nginx import (
     NginxProxy,
+    ProxyLimits,
     Routing,
     access_log_size,
     nginx_binary,
@@ -13,6 +14,9 @@ from pipeline.services.nginx import (
     render,
     split_block,
 )
+
+LIMITS = ProxyLimits(max_body_bytes=65536, requests_per_second=5, burst=10, explanations_per_second=1,
+                     explanation_burst=2, connections=4, key="$binary_remote_addr")
 
 
 def nginx_installed() -> bool:
@@ -47,11 +51,29 @@ def test_fractional_weight_keeps_its_decimals():
         ({"stable": "1", "canary": "2", "weight": 120}, "0..100"),
         ({"stable": "1", "weight": 10}, "needs a canary"),
         ({"stable": "1;evil", "canary": "2", "weight": 5}, "may only hold"),
+        ({"stable": "1", "canary": "2\r\nX-Injected: 1", "weight": 5}, "may only hold"),
+        ({"stable": ".."}, "may only hold"),
     ],
 )
 def test_bad_routing_is_refused(kwargs, message):
     with pytest.raises(ValueError, match=message):
         Routing(**kwargs)
+
+
+@pytest.mark.parametrize("name", ["intent classifier", "a/b", "x\r\ny", "..", ""])
+def test_unsafe_model_name_is_refused(name, tmp_path):
+    with pytest.raises(ValueError, match="model name"):
+        NginxProxy(upstream_port=1, prefix=tmp_path, model_name=name, limits=LIMITS)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [({"burst": 0}, "whole number"), ({"connections": -1}, "whole number"), ({"requests_per_second": 2.5}, "whole number"),
+     ({"key": "$binary_remote_addr zone=x; include /etc/passwd"}, "one nginx variable")],
+)
+def test_proxy_limits_are_checked_before_they_reach_the_config(bad, message):
+    with pytest.raises(ValueError, match=message):
+        ProxyLimits(**{**vars(LIMITS), **bad})
 
 
 def test_render_fills_placeholders_and_leaves_nginx_variables():
@@ -62,10 +84,11 @@ def test_render_fills_placeholders_and_leaves_nginx_variables():
 
 @pytest.mark.skipif(not nginx_installed(), reason="nginx not installed (make system-deps)")
 def test_rendered_config_passes_nginx_t_and_records_state(tmp_path):
-    proxy = NginxProxy(upstream_port=18080, listen_port=18090, prefix=tmp_path / "nginx")
+    proxy = NginxProxy(upstream_port=18080, listen_port=18090, prefix=tmp_path / "nginx", limits=LIMITS)
     conf = proxy.write_config(Routing("1", "2", 25))
     text = conf.read_text()
     assert "split_clients" in text and "127.0.0.1:18080" in text and "listen 127.0.0.1:18090" in text
+    assert "client_max_body_size 65536;" in text and "rate=5r/s" in text and "limit_conn connections 4;" in text
     assert "X-Model-Version" in text and "${" not in text
     assert proxy.generation == 1
     proxy.write_config(Routing("2"))

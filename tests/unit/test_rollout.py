@@ -58,15 +58,36 @@ def test_ts_metrics_are_read_per_version_and_turned_into_step_deltas():
     assert "2" not in ts_deltas(after, after)  # no traffic in the step: not reported
 
 
+def logged(version: str, status: int, seconds: float, route: str = "prediction", upstream: str | None = None) -> dict:
+    """One proxy access-log record (nginx template `canary` format)."""
+    return {"version": version, "route": route, "status": status, "request_time": seconds,
+            "upstream_status": str(status) if upstream is None else upstream}
+
+
 def test_live_stats_split_access_log_records_by_version():
-    records = [{"version": "1", "status": 200, "request_time": 0.010}] * 9 + [
-        {"version": "2", "status": 200, "request_time": 0.020},
-        {"version": "2", "status": 503, "request_time": 0.030},
-    ]
+    records = [logged("1", 200, 0.010)] * 9 + [logged("2", 200, 0.020), logged("2", 503, 0.030)]
     live = live_stats(records)
     assert live["1"]["requests"] == 9 and live["1"]["5xx"] == 0
     assert live["2"]["5xx"] == 1 and live["2"]["5xx_rate"] == 0.5
     assert live["2"]["p95_ms"] == pytest.approx(29.5)
+
+
+def test_slow_explanations_in_mixed_traffic_do_not_fail_the_live_p95():
+    # 40 fast predictions and 8 explanations 30x over the budget, all answered by the canary
+    records = [logged("2", 200, 0.010)] * 40 + [logged("2", 200, 3.0, route="explanation")] * 8
+    t = Thresholds(max_5xx_rate=0.01, max_p95_ms=100, min_requests=20)
+    live = live_stats(records)
+    assert live["2"]["requests"] == 48  # explanations are requests of the version
+    assert live["2"]["p95_ms"] == pytest.approx(10.0)  # but not prediction latency
+    assert decide({"live": live}, "2", t) == []
+    failing = live_stats(records + [logged("2", 500, 3.0, route="explanation")])
+    assert "live 5xx rate" in decide({"live": failing}, "2", t)[0]  # their errors still count
+
+
+def test_live_stats_leave_out_requests_the_proxy_answered_itself():
+    # over a rate limit (429) or the body size (413) nginx answers without asking any version
+    records = [logged("2", 200, 0.010)] * 20 + [logged("2", 429, 0.0, upstream="")] * 30 + [logged("2", 413, 0.0, upstream="")]
+    assert live_stats(records)["2"]["requests"] == 20
 
 
 def test_probe_figures_accuracy_and_agreement():

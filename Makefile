@@ -207,10 +207,13 @@ NAME ?=
 DATA ?=
 DEFINITION ?=
 CHAMPION ?=
-.PHONY: drift drift-eval feedback uncertain retrain add-intent
+.PHONY: drift drift-eval token-metrics feedback uncertain retrain add-intent
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
+
+token-metrics: install ## TorchServe token expiry as a Prometheus gauge (monitor.output_dir/torchserve_tokens.prom; cron it next to make drift)
+	$(PYTHON) scripts/token_metrics.py --params $(PARAMS)
 
 drift-eval: install ## Measure the drift detector: false-positive rate over 200 same-distribution seeds, shift detection
 	$(PYTHON) scripts/drift_simulation.py --params $(PARAMS)

@@ -4,7 +4,7 @@
 # PostgreSQL 15 (distributed HPO test), wrk (the benchmark's load generator).
 # Exit 1 with the fix when something is missing.
 set -u
-PACKAGES=(openjdk-17-jre-headless redis-server nginx wordnet-base postgresql-15 wrk)
+PACKAGES=(openjdk-17-jre-headless redis-server nginx wordnet-base postgresql-15 wrk prometheus)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

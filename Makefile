@@ -34,11 +34,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/python -c "import torch, transformers, ts" # fail here if the install did not take
 	touch $@
 
-check-system: ## Check Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk (run `make system-deps` to install them)
+check-system: ## Check the Debian packages of scripts/install_system.sh: Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk, prometheus (`make system-deps` installs them)
 	@scripts/check_system.sh
 
 system-deps: ## Install the Debian packages the project uses (apt-get; needs root)
-	@scripts/check_system.sh --install
+	@scripts/install_system.sh
 
 ##@ Tests
 .PHONY: test test-unit lint format

@@ -11,7 +11,7 @@ Exit codes: 0 written, 2 key file missing or unreadable.
 from __future__ import annotations
 
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline import cli
@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     for api, seconds in sorted(expiry.items()):
-        print(f"{api}: expires {datetime.fromtimestamp(seconds, timezone.utc).isoformat(timespec='seconds')}")
+        print(f"{api}: expires {datetime.fromtimestamp(seconds, UTC).isoformat(timespec='seconds')}")
     print(f"wrote {out}")
     return 0
 

@@ -51,9 +51,11 @@ ENV PATH=/app/.venv/bin:$PATH \
     LOG_LOCATION=/app/run/logs \
     METRICS_LOCATION=/app/run/logs
 EXPOSE 8080 8082
-# /ping is liveness (the JVM answers); `make serve` additionally waits for a READY worker
+# /ping is liveness (the JVM answers; `make serve` also waits for a READY worker). With token auth
+# on, /ping needs the inference token too (400 without): read from key_file.json in the work dir.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
-    CMD curl -fsS http://127.0.0.1:8080/ping || exit 1
+    CMD python -c "import urllib.request as r; from pathlib import Path; from pipeline.services.torchserve import read_keys; \
+r.urlopen(r.Request('http://127.0.0.1:8080/ping', headers={'Authorization': 'Bearer ' + read_keys(Path('.'))['inference']}), timeout=4)"
 CMD ["torchserve", "--start", "--foreground", "--ts-config", "/app/run/config.properties", \
      "--model-store", "/app/model_store", "--log-config", "/app/serve_config/log4j2.xml", \
      "--models", "intent_classifier=intent_classifier.mar"]

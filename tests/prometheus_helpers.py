@@ -36,3 +36,16 @@ def metric_names(expr: str) -> set[str]:
 
 def rule_metric_names(rule_file: Path) -> set[str]:
     return {name for rule in alert_rules(rule_file).values() for name in metric_names(rule["expr"])}
+
+
+DASHBOARD = PROMETHEUS_DIR / "grafana-dashboard.json"
+
+
+def dashboard_queries(values: dict[str, str] | None = None) -> list[str]:
+    """Every panel's PromQL, with dashboard variables ($model ...) replaced by `values` (default: match all)."""
+    import json
+
+    panels = json.loads(DASHBOARD.read_text(encoding="utf-8"))["panels"]
+    exprs = [target["expr"] for panel in panels for target in panel["targets"]]
+    values = values or {"model": ".*"}
+    return [re.sub(r"\$(\w+)", lambda m: values[m.group(1)], expr) for expr in exprs]

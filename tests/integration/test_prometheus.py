@@ -1,17 +1,23 @@
 """A real Prometheus (Debian package) with the shipped config and rules scrapes a real TorchServe
 on loopback: the handler's intent_* metrics come back through the query API, the shipped rules
-load, and every metric the serving rules read is one this TorchServe exports."""
+load, every metric the serving rules read is one this TorchServe exports, and every dashboard
+query runs. Also the image's HEALTHCHECK command against this token-auth TorchServe."""
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import requests
 
+from pipeline.config import PROJECT_ROOT
 from pipeline.services import free_port, wait_until
 from pipeline.services.prometheus import PrometheusServer
-from tests.prometheus_helpers import RULES_DIR, alert_rules, rule_metric_names
+from tests.prometheus_helpers import RULES_DIR, alert_rules, dashboard_queries, rule_metric_names
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -65,3 +71,19 @@ def test_serving_rules_read_metrics_this_torchserve_exports(module_torchserve, t
     names.add("up")  # Prometheus's own per-target series
     missing = rule_metric_names(RULES_DIR / "serving.yml") - names
     assert not missing, f"serving rules read metrics TorchServe does not export: {missing}"
+
+
+def test_every_dashboard_query_runs_in_prometheus(prometheus, traffic):
+    for query in dashboard_queries():
+        prometheus.query(query)  # raises on a query Prometheus refuses
+
+
+def test_image_healthcheck_pings_a_token_auth_torchserve(module_torchserve):
+    # the Dockerfile's HEALTHCHECK, run in TorchServe's work dir (the image's WORKDIR holds key_file.json)
+    dockerfile = (PROJECT_ROOT / "Dockerfile").read_text().replace("\\\n", "")
+    command = re.search(r"^HEALTHCHECK .*? CMD (.+)$", dockerfile, flags=re.M).group(1)
+    command = command.replace("127.0.0.1:8080", f"127.0.0.1:{module_torchserve.inference_port}")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    result = subprocess.run(["sh", "-c", command], cwd=module_torchserve.run_dir, env=env, capture_output=True,
+                            text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -7,13 +7,22 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from pipeline.monitoring.drift_report import write_prometheus
 from pipeline.monitoring.feedback import write_feedback_report
 from pipeline.monitoring.token_expiry import write_token_gauges
-from tests.prometheus_helpers import PROMETHEUS_DIR, RULES_DIR, alert_rules, metric_names, rule_metric_names
+from tests.prometheus_helpers import (
+    DASHBOARD,
+    PROMETHEUS_DIR,
+    RULES_DIR,
+    alert_rules,
+    dashboard_queries,
+    metric_names,
+    rule_metric_names,
+)
 
 RULE_FILES = sorted(RULES_DIR.glob("*.yml"))
 
@@ -91,3 +100,20 @@ def test_token_expiry_comes_from_the_key_file_and_the_script_reports_a_missing_o
     key_file.write_text('{"API": {"key": "a"}}')
     assert main(["--key-file", str(key_file), "--output", str(out)]) == 2
     assert "no token with an 'expiration time'" in capsys.readouterr().err
+
+
+def test_dashboard_panels_read_metrics_torchserve_the_handler_or_the_rules_know():
+    import json
+
+    import ts
+
+    from handlers import intent_handler
+
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert all(panel["targets"] and panel["datasource"]["uid"] == "${datasource}" for panel in dashboard["panels"])
+    torchserve = set(re.findall(r"name: (\w+)", (Path(ts.__file__).parent / "configs" / "metrics.yaml").read_text()))
+    handler = set(re.findall(r'add\("(intent_\w+)"', Path(intent_handler.__file__).read_text()))
+    histograms = {f"{name}_{suffix}" for name in handler for suffix in ("bucket", "sum", "count")}
+    rules = set().union(*(rule_metric_names(path) for path in RULE_FILES))
+    used = set().union(*(metric_names(expr) for expr in dashboard_queries()))
+    assert used <= torchserve | handler | histograms | rules, f"unknown metrics: {used - (torchserve | handler | histograms | rules)}"

@@ -207,10 +207,13 @@ NAME ?=
 DATA ?=
 DEFINITION ?=
 CHAMPION ?=
-.PHONY: drift drift-eval token-metrics feedback uncertain retrain add-intent
+.PHONY: drift drift-eval prometheus token-metrics feedback uncertain retrain add-intent
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
+
+prometheus: install ## Prometheus on 127.0.0.1:9090 with serve_config/prometheus/ (scrapes make serve's TorchServe; alerts at /alerts; Ctrl-C stops)
+	$(PYTHON) scripts/prometheus_server.py
 
 token-metrics: install ## TorchServe token expiry as a Prometheus gauge (monitor.output_dir/torchserve_tokens.prom; cron it next to make drift)
 	$(PYTHON) scripts/token_metrics.py --params $(PARAMS)

@@ -117,3 +117,19 @@ def test_dashboard_panels_read_metrics_torchserve_the_handler_or_the_rules_know(
     rules = set().union(*(rule_metric_names(path) for path in RULE_FILES))
     used = set().union(*(metric_names(expr) for expr in dashboard_queries()))
     assert used <= torchserve | handler | histograms | rules, f"unknown metrics: {used - (torchserve | handler | histograms | rules)}"
+
+
+def test_rendered_config_points_at_other_targets_and_still_checks(tmp_path):
+    import yaml
+
+    from pipeline.services.prometheus import render_config
+
+    out = render_config(tmp_path / "prometheus.yml", {"torchserve": ["127.0.0.1:18082"]}, scrape_interval="1s")
+    config = yaml.safe_load(out.read_text())
+    jobs = {job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]}
+    assert jobs == {"torchserve": ["127.0.0.1:18082"], "textfile": ["127.0.0.1:9100"]}
+    assert config["global"]["scrape_interval"] == "1s"
+    result = promtool("check", "config", str(out))  # the absolute rule paths resolve from anywhere
+    assert result.returncode == 0 and f"{len(RULE_FILES)} rule files found" in result.stdout, result.stdout + result.stderr
+    with pytest.raises(KeyError, match="no scrape job 'tritonserver'"):
+        render_config(tmp_path / "bad.yml", {"tritonserver": ["127.0.0.1:1"]})

@@ -42,11 +42,11 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/python -c "import torch, transformers, ts" # fail here if the install did not take
 	touch $@
 
-check-system: ## Check Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk (run `make system-deps` to install them)
+check-system: ## Check the Debian packages of scripts/install_system.sh: Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk, prometheus (`make system-deps` installs them)
 	@scripts/check_system.sh
 
 system-deps: ## Install the Debian packages the project uses (apt-get; needs root)
-	@scripts/check_system.sh --install
+	@scripts/install_system.sh
 
 ##@ Tests
 .PHONY: test test-unit lint format
@@ -215,10 +215,16 @@ NAME ?=
 DATA ?=
 DEFINITION ?=
 CHAMPION ?=
-.PHONY: drift drift-eval feedback uncertain retrain add-intent
+.PHONY: drift drift-eval prometheus token-metrics feedback uncertain retrain add-intent
 
 drift: install ## Drift report of the prediction log vs the training reference (md + PNG + Prometheus gauges)
 	$(PYTHON) scripts/drift_report.py --params $(PARAMS) $(if $(LOG),--log $(LOG))
+
+prometheus: install ## Prometheus on 127.0.0.1:9090 with serve_config/prometheus/ (scrapes make serve's TorchServe; alerts at /alerts; Ctrl-C stops)
+	$(PYTHON) scripts/prometheus_server.py
+
+token-metrics: install ## TorchServe token expiry as a Prometheus gauge (monitor.output_dir/torchserve_tokens.prom; cron it next to make drift)
+	$(PYTHON) scripts/token_metrics.py --params $(PARAMS)
 
 drift-eval: install ## Measure the drift detector: false-positive rate over 200 same-distribution seeds, shift detection
 	$(PYTHON) scripts/drift_simulation.py --params $(PARAMS)

@@ -444,6 +444,8 @@ class IntentHandler:
             "confidence": add("intent_confidence", "ratio", dims, MetricTypes.HISTOGRAM),
             # requests TorchServe's batcher put into one handle() call: shows what max_batch_delay buys
             "batch_requests": add("intent_batch_requests", "count", dims, MetricTypes.HISTOGRAM),
+            # seconds one handle() call takes: TorchServe exports no latency histogram, the p95 alert reads this
+            "handler_seconds": add("intent_handler_seconds", "seconds", dims, MetricTypes.HISTOGRAM),
         }
 
     def _metric(self, name: str, value: float, *extra_dims: str) -> None:
@@ -652,6 +654,7 @@ class IntentHandler:
 
     def handle(self, data: list, context) -> list:
         """One answer per request row, in order; bad rows get their own 4xx status."""
+        started = time.perf_counter()
         s = self.settings
         self._metric("batch_requests", len(data))
         parsed = []
@@ -712,4 +715,5 @@ class IntentHandler:
             self._metric("rows_rejected", rejected)
         for intent, count in per_intent.items():
             self._metric("predictions", count, intent)
+        self._metric("handler_seconds", time.perf_counter() - started)
         return answers

@@ -1,29 +1,15 @@
 #!/usr/bin/env bash
-# Check (or with --install, apt-get install) the Debian parts the project uses:
-# Java 17 (TorchServe), redis-server, nginx (canary proxy), WordNet 3.0 (augmentation),
-# PostgreSQL 15 (distributed HPO test), wrk (the benchmark's load generator).
+# Check the Debian packages the project uses (the list is scripts/install_system.sh's):
+# Java 17 (TorchServe), Python venv, redis-server, nginx (canary proxy), WordNet 3.0 (augmentation),
+# PostgreSQL 15 (distributed HPO test), wrk (benchmark load), prometheus (alert rules and their tests).
 # Exit 1 with the fix when something is missing.
 set -u
-PACKAGES=(openjdk-17-jre-headless redis-server nginx wordnet-base postgresql-15 wrk)
+mapfile -t PACKAGES < <("$(dirname "$0")/install_system.sh" --list)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
-
-if [ "${1:-}" = "--install" ]; then
-  if [ ${#missing[@]} -eq 0 ]; then
-    echo "system packages: all present"
-    exit 0
-  fi
-  echo "installing: ${missing[*]}"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -q
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
-  # the project starts its own redis/nginx/postgres on loopback ports; the system services are not needed
-  for svc in redis-server nginx postgresql; do $SUDO systemctl disable --now "$svc" >/dev/null 2>&1 || true; done
-  exit 0
-fi
 
 if [ ${#missing[@]} -ne 0 ]; then
   echo "missing system packages: ${missing[*]}" >&2

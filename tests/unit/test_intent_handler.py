@@ -309,6 +309,17 @@ def test_metrics_are_emitted_through_the_context(handler, caplog):
     assert len(batch) == 1 and batch[0].split(":", 1)[1].startswith("2|")  # the two requests TorchServe batched
 
 
+def test_handler_time_is_one_histogram_observation_per_batch(handler, caplog):
+    # the p95 latency alert (serve_config/prometheus/rules/serving.yml) reads intent_handler_seconds
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        run(handler, [(TEXT, b"how are you today?"), (TEXT, b"plan a trip to Rome")])
+    lines = [r.getMessage() for r in caplog.records if r.getMessage().startswith("[METRICS]intent_handler_seconds.")]
+    assert len(lines) == 1
+    assert 0 < float(lines[0].split(":", 1)[1].split("|")[0]) < 60
+
+
 def test_onnx_runtime_serves_the_same_top1(model_dir, params, torch_params, tmp_path):
     from pipeline.modeling.onnx_export import export_onnx, top1_agreement
     from tests.conftest import TINY_ROWS

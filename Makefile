@@ -34,7 +34,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/python -c "import torch, transformers, ts" # fail here if the install did not take
 	touch $@
 
-check-system: ## Check Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk (run `make system-deps` to install them)
+check-system: ## Check Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk; installs missing ones as root or with passwordless sudo (else: make system-deps)
 	@scripts/check_system.sh
 
 system-deps: ## Install the Debian packages the project uses (apt-get; needs root)

@@ -1,7 +1,7 @@
 """The published JSON Schema contract (serve_config/schema/) against the handler's own pieces: its
 limits equal params.yaml, the answers the handler builds conform, deliberately broken answers are
 refused with the reason, and requests are judged as the handler judges them. Real server answers
-are validated in tests/integration/test_api_schema.py."""
+are validated in tests/integration/test_served_contract.py."""
 
 from __future__ import annotations
 

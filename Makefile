@@ -42,7 +42,7 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	$(VENV)/bin/python -c "import torch, transformers, ts" # fail here if the install did not take
 	touch $@
 
-check-system: ## Check the Debian packages of scripts/install_system.sh: Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk, prometheus (`make system-deps` installs them)
+check-system: ## Check the Debian packages of scripts/install_system.sh (Java 17, redis-server, nginx, WordNet, PostgreSQL 15, wrk, prometheus); installs missing ones as root or with passwordless sudo (else: make system-deps)
 	@scripts/check_system.sh
 
 system-deps: ## Install the Debian packages the project uses (apt-get; needs root)

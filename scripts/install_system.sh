@@ -40,7 +40,7 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 echo "installing: ${missing[*]}"
-SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+SUDO="${SUDO:-sudo}"; [ "$(id -u)" -eq 0 ] && SUDO=""  # check_system.sh passes SUDO="sudo -n"
 $SUDO apt-get update -q || exit 1
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}" || exit 1
 # the project starts its own servers on loopback ports; the system services are not needed

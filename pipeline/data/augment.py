@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tqdm import tqdm
+from pipeline.progress import progress_bar
 
 from pipeline.data.clean import clean_text, dedupe_key, split_code_segments
 
@@ -258,7 +258,7 @@ def augment_rows(train: list[dict], held_out_texts: list[str], params: dict, see
     for i in rng.sample(range(len(train)), target_new - sum(copies)):
         copies[i] += 1
     syn_prob, para_prob = float(cfg.get("synonym_replace_prob", 0.15)), float(cfg.get("paraphrase_prob", 0.5))
-    with tqdm(total=target_new, desc="augment", unit="row", disable=None) as bar:
+    with progress_bar(total=target_new, desc="augment", unit="row") as bar:
         for source, n_copies in zip(train, copies, strict=True):
             for _ in range(n_copies):
                 for attempt in range(_ATTEMPTS_PER_COPY):

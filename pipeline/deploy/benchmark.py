@@ -40,9 +40,9 @@ from pathlib import Path
 import numpy as np
 import psutil
 import requests
-from tqdm import tqdm
 
 from pipeline.config import resolve_path
+from pipeline.progress import progress_bar
 from pipeline.services import LOOPBACK, free_port
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe, serve_registration
@@ -116,7 +116,7 @@ def run_load(post, texts: list[str], concurrency: int, desc: str) -> tuple[list[
     latencies, errors = [], 0
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        for status, elapsed, _ in tqdm(pool.map(post, texts), total=len(texts), desc=desc, leave=False):
+        for status, elapsed, _ in progress_bar(pool.map(post, texts), total=len(texts), desc=desc, unit="request"):
             latencies.append(elapsed)
             errors += status != 200
     return latencies, time.perf_counter() - start, errors

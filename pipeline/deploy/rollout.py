@@ -49,6 +49,7 @@ from pipeline.deploy.rollout_checks import (
     send_probe,
     ts_deltas,
 )
+from pipeline.progress import progress_bar
 from pipeline.services.nginx import ProxyLimits, Routing, access_log_size, read_access_log
 
 log = logging.getLogger(__name__)
@@ -447,7 +448,7 @@ class Rollout:
 
     # -- canary steps ------------------------------------------------------------------------------
     def _steps(self, state: RolloutState) -> str | None:
-        for index in range(state.step, len(state.steps)):
+        for index in progress_bar(range(state.step, len(state.steps)), desc="canary steps", unit="step"):
             weight = state.steps[index]
             offset = access_log_size(self.proxy.access_log)
             self.proxy.set_routing(Routing(state.stable, state.canary, weight))

@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tqdm import tqdm
 
 from model_src.calibration import (
     CALIBRATION_FILE,
@@ -37,6 +36,7 @@ from pipeline.evaluation import metrics as M
 from pipeline.evaluation import plots
 from pipeline.evaluation.error_analysis import analyse_errors
 from pipeline.evaluation.report import write_report
+from pipeline.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ def raw_scores(
     stored, predictor.temperature = predictor.temperature, 1.0
     probs, levels, scores = [], [], []
     try:
-        for i in tqdm(range(0, len(texts), batch_size), desc="scoring", unit="batch", leave=False):
+        for i in progress_bar(range(0, len(texts), batch_size), desc="scoring", unit="batch"):
             p, lv, sc = predictor.predict_proba(texts[i : i + batch_size])
             probs.append(np.asarray(p, dtype=np.float64))
             levels.append(np.asarray(lv, dtype=np.float64))
@@ -235,7 +235,7 @@ def measure_latency(predictor, texts: list[str], n: int, warmup: int = 5) -> dic
     for t in sample[:warmup]:
         predictor.predict([t])
     times = []
-    for t in tqdm(sample, desc="latency", unit="prompt", leave=False):
+    for t in progress_bar(sample, desc="latency", unit="prompt"):
         start = time.perf_counter()
         predictor.predict([t])
         times.append(time.perf_counter() - start)

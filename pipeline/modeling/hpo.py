@@ -36,6 +36,7 @@ from typing import Any
 import yaml
 
 from pipeline.config import merged, resolve_path
+from pipeline.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -493,15 +494,17 @@ def run_study(
              name, masked(url), done["complete"], done["pruned"], max(remaining, 0))
     t0 = time.time()
     if remaining > 0:
-        study.optimize(
-            make_objective(params, train_fn, parent_id, name, threads),
-            n_trials=remaining,
-            callbacks=[
-                optuna.study.MaxTrialsCallback(target, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)),
-                keep_best_only(params, name),
-            ],
-            catch=(RuntimeError, MemoryError),
-        )
+        with progress_bar(total=remaining, desc="HPO trials", unit="trial") as bar:
+            study.optimize(
+                make_objective(params, train_fn, parent_id, name, threads),
+                n_trials=remaining,
+                callbacks=[
+                    optuna.study.MaxTrialsCallback(target, states=(optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)),
+                    keep_best_only(params, name),
+                    lambda _study, _trial: bar.update(1),
+                ],
+                catch=(RuntimeError, MemoryError),
+            )
     seconds = round(time.time() - t0, 1)
     c = counts(study)
     summary = {"study_name": name, "storage": masked(url), "n_trials_target": target, **c, "worker_seconds": seconds}

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm import tqdm
+
+from pipeline.progress import progress_bar
 
 OUTPUT_NAMES = ["intent_logits", "level_logits", "complexity_score"]
 
@@ -94,7 +95,7 @@ def top1_agreement(model_dir: Path, onnx_path: Path, texts: list[str], batch_siz
     order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
     pad_id = tokenizer.pad_token_id or 0
     agree, max_gap = 0, 0.0
-    for start in tqdm(range(0, len(order), batch_size), desc="ONNX vs torch parity", leave=False):
+    for start in progress_bar(range(0, len(order), batch_size), desc="ONNX vs torch parity", unit="batch"):
         batch = order[start : start + batch_size]
         width = max(len(ids[i]) for i in batch)
         input_ids = np.full((len(batch), width), pad_id, dtype=np.int64)

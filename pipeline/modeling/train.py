@@ -31,7 +31,6 @@ import numpy as np
 import torch
 import yaml
 from sklearn.metrics import accuracy_score, f1_score
-from tqdm.auto import tqdm
 from transformers import get_cosine_schedule_with_warmup
 
 from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
@@ -47,6 +46,7 @@ from pipeline.modeling.train_data import (
     steps_per_epoch,
 )
 from pipeline.modeling.warm_start import init_from_champion
+from pipeline.progress import progress_bar
 
 log = logging.getLogger(__name__)
 
@@ -469,8 +469,8 @@ def train_epoch(state: TrainState, data: TrainingData, settings: LoopSettings, s
     batches = length_bucketed_batches(data.splits["train"].lengths, settings.batch_size, settings.seed, epoch,
                                       rank=dist.rank, world_size=dist.world_size)
     state.model.train()
-    bar = tqdm(total=len(batches), initial=progress["position"], desc=f"epoch {epoch + 1}/{settings.epochs}",
-               disable=not dist.is_main, leave=False)
+    bar = progress_bar(total=len(batches), initial=progress["position"], desc=f"epoch {epoch + 1}/{settings.epochs}",
+                       unit="batch", disable=not dist.is_main)
     for i in range(progress["position"], len(batches)):
         batch = {k: v.to(setup.device)
                  for k, v in collate(data.splits["train"], batches[i], data.pad_id, data.token_types).items()}

@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from pipeline.monitoring.drift import Snapshot, Thresholds, compare, snapshot_from_predictions
+from pipeline.progress import progress_bar
 
 
 def subset(snapshot: Snapshot, idx: Sequence[int]) -> Snapshot:
@@ -65,7 +65,7 @@ def alarm_rates(reference: Snapshot, draw: Callable[[np.random.Generator], Snaps
     """Share of seeds where each check alarmed, and which columns alarmed how often."""
     counts = {"any": 0, "data": 0, "output": 0, "intent": 0}
     columns: dict[str, int] = {}
-    for seed in tqdm(range(seeds), desc=desc, leave=False):
+    for seed in progress_bar(range(seeds), desc=desc, unit="seed"):
         report = compare(reference, draw(np.random.default_rng(seed)), intents, th)
         counts["any"] += report["drift"]
         counts["data"] += report["data_drift"]

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from pipeline.config import PROJECT_ROOT
+from pipeline.progress import progress_bar
 from pipeline.reliability import scenarios as reliability
 from pipeline.reliability.fuzz_bodies import fuzz_bodies
 from pipeline.services import free_port
@@ -57,7 +58,7 @@ def run_serving(scenarios: list[str], params: dict, model_dir: Path, work: Path,
         log.info("Starting TorchServe ...")
         ts.start()
         max_request_size = int(read_properties(ts.config_path())["max_request_size"])
-        for scenario in [s for s in SERVING if s in scenarios]:
+        for scenario in progress_bar([s for s in SERVING if s in scenarios], desc="reliability scenarios", unit="scenario"):
             log.info("-- %s", scenario)
             began = time.monotonic()
             try:

@@ -51,9 +51,14 @@ def install_list(*flags: str) -> list[str]:
 def test_image_installs_with_the_script_ci_runs():
     runs = " ".join(args_of("RUN"))
     assert "scripts/install_system.sh --serving" in runs and "make .venv/.installed" in runs
-    # CI: .ci/run -> make system-deps -> scripts/install_system.sh, whose full list holds the serving one
-    assert "make system-deps" in (PROJECT_ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^system-deps:.*\n\t@scripts/install_system.sh$", (PROJECT_ROOT / "Makefile").read_text(), re.M)
+    # CI: .ci/run -> make test -> install -> check-system -> scripts/install_system.sh on a fresh machine
+    # (make system-deps runs the same script), whose full list holds the serving one
+    makefile = (PROJECT_ROOT / "Makefile").read_text()
+    assert re.search(r"^make test$", (PROJECT_ROOT / ".ci" / "run").read_text(), re.M)
+    assert re.search(r"^install: .*check-system", makefile, re.M)
+    assert re.search(r"^check-system:.*\n\t@scripts/check_system.sh$", makefile, re.M)
+    assert '"$here/install_system.sh"' in (PROJECT_ROOT / "scripts" / "check_system.sh").read_text()
+    assert re.search(r"^system-deps:.*\n\t@scripts/install_system.sh$", makefile, re.M)
     assert set(install_list("--serving")) <= set(install_list())
     assert {"openjdk-17-jre-headless", "python3-venv", "curl", "prometheus"} <= set(install_list())
 

@@ -1,10 +1,10 @@
-"""Language detection by script + stop words, and per-language metrics."""
+"""Language detection (py3langid limited to the project's languages) and per-language metrics."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.evaluation.language import UNDETERMINED, detect_language, per_language_metrics
+from pipeline.evaluation.language import LANGUAGES, UNDETERMINED, detect_language, per_language_metrics
 
 SAMPLES = {
     "en": ["Write a short poem about the sea and the wind", "How does a heat pump work in winter?"],
@@ -24,6 +24,11 @@ SAMPLES = {
     "el": ["Γράψε ένα ποίημα για τη θάλασσα", "Γιατί ο ουρανός είναι μπλε;"],
     "he": ["כתוב שיר על הים והרוח", "למה השמיים כחולים?"],
     "th": ["เขียนบทกวีเกี่ยวกับทะเล", "ทำไมท้องฟ้าถึงเป็นสีฟ้า"],
+    # languages of the generator's foreign prompts that the stop-word detector did not know
+    "pl": ["Dziękuję za szybką odpowiedź.", "Napisz wiersz o jesieni."],
+    "tr": ["Yarın sabah erken kalkmam gerekiyor.", "Bu kitabı çok beğendim."],
+    "vi": ["Tại sao lá cây đổi màu vào mùa thu?"],
+    "id": ["Buatkan puisi tentang hujan."],
 }
 
 
@@ -32,10 +37,15 @@ def test_detects_language(lang, text):
     assert detect_language(text) == lang
 
 
-def test_undetermined_without_letters_or_evidence():
+def test_undetermined_without_letters():
     assert detect_language("") == UNDETERMINED
     assert detect_language("12 + 7 = ?") == UNDETERMINED
-    assert detect_language("xyzzy plugh") == UNDETERMINED
+
+
+def test_answers_only_the_project_languages():
+    """Unrestricted, py3langid called these short English prompts Nigerian Pidgin and Afrikaans."""
+    for text in ("pun about cheese", "short poem for my mom's 60th birthday card", "hi"):
+        assert detect_language(text) in LANGUAGES
 
 
 def test_code_heavy_english_prompt_stays_english():

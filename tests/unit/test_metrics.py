@@ -50,6 +50,18 @@ def test_nll_brier_by_hand():
     assert metrics.brier_score(Y, perfect) == 0.0
 
 
+def test_a_confident_miss_costs_what_it_cost_before_log_loss():
+    """Probabilities clipped at 1e-12 as the hand-written NLL did (scikit-learn alone clips at 2.2e-16)."""
+    y, p = np.array([0, 1]), np.array([[0.0, 1.0], [0.0, 1.0]])
+    assert metrics.negative_log_likelihood(y, p) == pytest.approx(-math.log(1e-12) / 2)
+
+
+def test_top_k_counts_absent_classes():
+    """Labels come from the probability columns, not from the classes present in y_true."""
+    assert metrics.top_k_accuracy(np.array([0, 0]), np.array([[0.5, 0.3, 0.2], [0.1, 0.2, 0.7]]), 2) == 0.5
+    assert metrics.brier_score(np.array([2]), np.array([[0.0, 0.0, 1.0]])) == 0.0
+
+
 def test_ece_by_hand():
     # two bins: confidences 0.7, 0.8 | 0.5, 0.8, 0.6, 0.4 with 2 bins of width 0.5
     # bin (0,0.5]: rows 2 (0.5, wrong) and 5 (0.4, wrong): acc 0, conf 0.45 -> |0-0.45| * 2/6

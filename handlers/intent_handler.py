@@ -247,7 +247,7 @@ def enveloped_body(data) -> dict | None:
     maps the handler's outputs one to one onto the input names, which cannot carry four output
     tensors: that envelope is refused with a reason (the KServe package runs without one).
     """
-    if data is not None and all(is_request_row(row) for row in data):
+    if data and all(is_request_row(row) for row in data):  # TorchServe never hands over an empty batch
         return None
     if data and all(isinstance(row, dict) and "datatype" in row for row in data):
         return {"error": "service_envelope=kservev2 keeps only the first text of a BYTES tensor: run TorchServe "

@@ -87,8 +87,9 @@ def test_torchserve_kserve_envelope_answers_each_instance(handler):
     assert response["predictions"][2]["code"] == 400
 
 
-def test_torchserve_kserve_envelope_without_instances_is_a_400(handler):
-    answers, status = envelope_call(handler, KServeEnvelope, {"text": TEXTS[0]})
+@pytest.mark.parametrize("body", [{"text": TEXTS[0]}, {"instances": []}], ids=["no_instances", "empty"])
+def test_torchserve_kserve_envelope_without_instances_is_a_400(handler, body):
+    answers, status = envelope_call(handler, KServeEnvelope, body)
     assert status[0] == 400 and "'instances'" in json.dumps(answers)
 
 
@@ -102,3 +103,4 @@ def test_native_request_rows_are_not_mistaken_for_an_envelope():
     assert ih.enveloped_body([{"body": b"{}"}, {"data": None}]) is None
     assert ih.enveloped_body([{"text": "hi"}]) == {"instances": [{"text": "hi"}]}
     assert ih.enveloped_body(None) == {"instances": None}
+    assert ih.enveloped_body([]) == {"instances": []}

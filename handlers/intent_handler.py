@@ -162,11 +162,16 @@ def parse_request(
         return {"error": f"'texts' must be a list of strings, got {type(texts).__name__}"}
     if not 1 <= len(texts) <= limit:
         return {"error": f"'texts' must hold 1..{limit} strings, got {len(texts)}"}
+    return {"items": check_texts(texts, max_chars, "texts"), "is_list": True, "target_intent": target, "n_steps": n_steps}
+
+
+def check_texts(values: list, max_chars: int, name: str) -> list:
+    """Each value as check_text sees it: the trimmed text, or an error object naming name[i]."""
     items = []
-    for i, value in enumerate(texts):
-        text, problem = check_text(value, max_chars, f"texts[{i}]")
+    for i, value in enumerate(values):
+        text, problem = check_text(value, max_chars, f"{name}[{i}]")
         items.append(error_body(problem) if problem else text)
-    return {"items": items, "is_list": True, "target_intent": target, "n_steps": n_steps}
+    return items
 
 
 def parse_v1_instances(instances, max_chars: int, limit: int, n_steps: int) -> dict:
@@ -175,14 +180,10 @@ def parse_v1_instances(instances, max_chars: int, limit: int, n_steps: int) -> d
     if not isinstance(instances, list) or not 1 <= len(instances) <= limit:
         count = len(instances) if isinstance(instances, list) else type(instances).__name__
         return {"error": f"'instances' must be a list of 1..{limit} instances, got {count}"}
-    items = []
-    for i, instance in enumerate(instances):
-        if isinstance(instance, dict) and set(instance) != {"text"}:
-            items.append(error_body(f'instances[{i}] must be {{"text": "..."}} or a string'))
-            continue
-        text, problem = check_text(instance["text"] if isinstance(instance, dict) else instance, max_chars, f"instances[{i}]")
-        items.append(error_body(problem) if problem else text)
-    return {"items": items, "is_list": True, "protocol": "v1", "target_intent": None, "n_steps": n_steps}
+    # {"text": ...} -> its text; anything else is checked as it is (a string, or an error naming it)
+    values = [i["text"] if isinstance(i, dict) and set(i) == {"text"} else i for i in instances]
+    return {"items": check_texts(values, max_chars, "instances"), "is_list": True, "protocol": "v1",
+            "target_intent": None, "n_steps": n_steps}
 
 
 def parse_v2_inputs(body: dict, max_chars: int, limit: int, n_steps: int) -> dict:
@@ -201,12 +202,10 @@ def parse_v2_inputs(body: dict, max_chars: int, limit: int, n_steps: int) -> dic
         return {"error": f"input '{tensor.get('name')}' must have shape [N] or [N, 1] matching its {len(data) if isinstance(data, list) else 0} data elements, got {shape!r}"}
     if not 1 <= len(data) <= limit:
         return {"error": f"input '{tensor.get('name')}' must hold 1..{limit} texts, got {len(data)}"}
-    items = []
-    for i, value in enumerate(data):
-        text, problem = check_text(value, max_chars, f"{tensor.get('name')}[{i}]")
-        if problem:
-            return {"error": problem}
-        items.append(text)
+    items = check_texts(data, max_chars, str(tensor.get("name")))
+    problems = [item["error"] for item in items if isinstance(item, dict)]
+    if problems:
+        return {"error": problems[0]}
     return {"items": items, "is_list": True, "protocol": "v2", "request_id": body.get("id"),
             "target_intent": None, "n_steps": n_steps}
 

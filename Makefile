@@ -182,7 +182,7 @@ reliability: install ## Fault/fuzz/security runs on loopback (tiny model; RELIAB
 
 # Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
 ROLLOUT_ARGS ?=
-.PHONY: canary canary-promote canary-rollback rollout-status proxy-stop kserve-package
+.PHONY: canary canary-promote canary-rollback rollout-status proxy-stop kserve-package kserve-venv kserve-validate
 canary: install ## Canary rollout of MAR=model_store/<new>.mar next to the serving version: 5 -> 25 -> 50 -> 100 %, promote or roll back (rerun resumes)
 	@test "$(origin MAR)" = "command line" || { echo "usage: make canary MAR=model_store/intent_classifier_v2.mar" >&2; exit 2; }
 	$(PYTHON) scripts/rollout.py --params $(PARAMS) canary --mar $(MAR) $(ROLLOUT_ARGS)
@@ -198,6 +198,19 @@ rollout-status: install ## Rollout state, proxy routing, registered versions and
 
 proxy-stop: ## Stop the canary nginx proxy
 	$(PYTHON) scripts/rollout.py --params $(PARAMS) proxy-stop
+
+# The KServe model server runs in its own venv, as in the pod image (kserve pins clash with ours)
+KSERVE_VENV ?= .venv-kserve
+kserve-venv: $(KSERVE_VENV)/.installed ## The KServe model server's own virtualenv (.venv-kserve, pinned in serve_config/kserve/requirements.txt)
+
+$(KSERVE_VENV)/.installed: serve_config/kserve/requirements.txt
+	test -x $(KSERVE_VENV)/bin/python || python3 -m venv $(KSERVE_VENV)
+	$(KSERVE_VENV)/bin/pip install -q -r serve_config/kserve/requirements.txt $(PIP_QUIET)
+	$(KSERVE_VENV)/bin/python -c "import kserve"
+	touch $@
+
+kserve-validate: kserve-venv ## Check serve_config/kserve/*.yaml against kserve's own API models (V1beta1InferenceService, ...)
+	$(KSERVE_VENV)/bin/python serve_config/kserve/validate_manifests.py serve_config/kserve/*.yaml
 
 kserve-package: install ## KServe layout (config/config.properties + model-store/) of MAR (default the champion archive) for S3
 	$(PYTHON) scripts/kserve_package.py --params $(PARAMS) --mar $(MAR)

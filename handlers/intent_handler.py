@@ -5,6 +5,12 @@ Requests (one TorchServe request = one row of the batch TorchServe hands us):
   raw text (text/plain)           -> one prediction object
   {"texts": ["...", ...]}         -> a list, one object per text (1..serve.max_batch_texts)
   /explanations/...: the same bodies, plus optional "target_intent" and "n_steps"
+  KServe v1 (/v1/models/<name>:predict|:explain): {"instances": [{"text": "..."} | "...", ...]}
+                                  -> {"predictions": [...]} (or "explanations"), one object per instance
+  KServe v2 / Open Inference Protocol (/v2/models/<name>/infer): one BYTES input tensor of texts
+                                  -> output tensors intent, confidence, complexity_level, complexity_score
+TorchServe's own service_envelope=kserve hands handle() the instances of one request instead of
+request rows: handle() recognises that and answers them as one v1 request (see `enveloped_body`).
 A bad request gets its own 400 (`context.set_response_status(code, phrase, idx)`) and the other
 rows of the batch are answered normally; a bad element of a "texts" list becomes an error object
 in that list. Nothing a client sends raises out of `handle`: TorchServe would turn that into a
@@ -127,6 +133,11 @@ def parse_request(
         body = {"text": body}
     if not isinstance(body, dict):
         return {"error": f'expected a JSON object {{"text": ...}} or {{"texts": [...]}}, got {type(body).__name__}'}
+    limit = max_explain_texts if explain else max_texts
+    if "instances" in body:
+        return parse_v1_instances(body["instances"], max_chars, limit, n_steps_default)
+    if "inputs" in body:
+        return parse_v2_inputs(body, max_chars, limit, n_steps_default)
     if ("text" in body) == ("texts" in body):
         return {"error": 'the JSON object needs exactly one of "text" or "texts"'}
 
@@ -147,16 +158,100 @@ def parse_request(
             return {"error": problem}
         return {"items": [text], "is_list": False, "target_intent": target, "n_steps": n_steps}
     texts = body["texts"]
-    limit = max_explain_texts if explain else max_texts
     if not isinstance(texts, list):
         return {"error": f"'texts' must be a list of strings, got {type(texts).__name__}"}
     if not 1 <= len(texts) <= limit:
         return {"error": f"'texts' must hold 1..{limit} strings, got {len(texts)}"}
+    return {"items": check_texts(texts, max_chars, "texts"), "is_list": True, "target_intent": target, "n_steps": n_steps}
+
+
+def check_texts(values: list, max_chars: int, name: str) -> list:
+    """Each value as check_text sees it: the trimmed text, or an error object naming name[i]."""
     items = []
-    for i, value in enumerate(texts):
-        text, problem = check_text(value, max_chars, f"texts[{i}]")
+    for i, value in enumerate(values):
+        text, problem = check_text(value, max_chars, f"{name}[{i}]")
         items.append(error_body(problem) if problem else text)
-    return {"items": items, "is_list": True, "target_intent": target, "n_steps": n_steps}
+    return items
+
+
+def parse_v1_instances(instances, max_chars: int, limit: int, n_steps: int) -> dict:
+    """KServe v1 "instances": each {"text": "..."} or a bare string; a bad instance becomes its own
+    error object (as a bad element of "texts"), the others are answered."""
+    if not isinstance(instances, list) or not 1 <= len(instances) <= limit:
+        count = len(instances) if isinstance(instances, list) else type(instances).__name__
+        return {"error": f"'instances' must be a list of 1..{limit} instances, got {count}"}
+    # {"text": ...} -> its text; anything else is checked as it is (a string, or an error naming it)
+    values = [i["text"] if isinstance(i, dict) and set(i) == {"text"} else i for i in instances]
+    return {"items": check_texts(values, max_chars, "instances"), "is_list": True, "protocol": "v1",
+            "target_intent": None, "n_steps": n_steps}
+
+
+def parse_v2_inputs(body: dict, max_chars: int, limit: int, n_steps: int) -> dict:
+    """Open Inference Protocol: exactly one BYTES input of shape [N] (or [N, 1]) holding N texts.
+
+    A tensor has no per-row error slot, so any bad text fails the whole request, naming its index.
+    """
+    inputs = body["inputs"]
+    if not isinstance(inputs, list) or len(inputs) != 1 or not isinstance(inputs[0], dict):
+        return {"error": "'inputs' must hold exactly one tensor: the texts, datatype BYTES, shape [N]"}
+    tensor = inputs[0]
+    if tensor.get("datatype") != "BYTES":
+        return {"error": f"input '{tensor.get('name')}' must have datatype BYTES (texts), got {tensor.get('datatype')!r}"}
+    data, shape = tensor.get("data"), tensor.get("shape")
+    if not isinstance(data, list) or not isinstance(shape, list) or shape not in ([len(data)], [len(data), 1]):
+        return {"error": f"input '{tensor.get('name')}' must have shape [N] or [N, 1] matching its {len(data) if isinstance(data, list) else 0} data elements, got {shape!r}"}
+    if not 1 <= len(data) <= limit:
+        return {"error": f"input '{tensor.get('name')}' must hold 1..{limit} texts, got {len(data)}"}
+    items = check_texts(data, max_chars, str(tensor.get("name")))
+    problems = [item["error"] for item in items if isinstance(item, dict)]
+    if problems:
+        return {"error": problems[0]}
+    return {"items": items, "is_list": True, "protocol": "v2", "request_id": body.get("id"),
+            "target_intent": None, "n_steps": n_steps}
+
+
+def v2_response(predictions: list[dict], model_name: str, model_version: str, request_id) -> dict:
+    """Open Inference Protocol answer: one output tensor per field, one element per input text."""
+    n = len(predictions)
+
+    def tensor(name: str, datatype: str, values: list) -> dict:
+        return {"name": name, "datatype": datatype, "shape": [n], "data": values}
+
+    out = {
+        "model_name": model_name,
+        "model_version": model_version,
+        "outputs": [
+            tensor("intent", "BYTES", [p["intent"] for p in predictions]),
+            tensor("confidence", "FP32", [p["confidence"] for p in predictions]),
+            tensor("complexity_level", "BYTES", [p["complexity"]["level"] for p in predictions]),
+            tensor("complexity_score", "FP32", [p["complexity"]["score"] for p in predictions]),
+        ],
+    }
+    if request_id is not None:
+        out["id"] = str(request_id)
+    return out
+
+
+def is_request_row(row) -> bool:
+    """A row as TorchServe hands it without an envelope: request parameters -> raw bytes."""
+    return isinstance(row, dict) and all(v is None or isinstance(v, bytes | bytearray) for v in row.values())
+
+
+def enveloped_body(data) -> dict | None:
+    """The request TorchServe's service_envelope already unpacked, as a body parse_request reads;
+    None when `data` holds ordinary request rows.
+
+    service_envelope=kserve passes the "instances" of the batch's first request (None when it had
+    none); kservev2 passes the input tensors with each BYTES tensor cut to its first element and
+    maps the handler's outputs one to one onto the input names, which cannot carry four output
+    tensors: that envelope is refused with a reason (the KServe package runs without one).
+    """
+    if data and all(is_request_row(row) for row in data):  # TorchServe never hands over an empty batch
+        return None
+    if data and all(isinstance(row, dict) and "datatype" in row for row in data):
+        return {"error": "service_envelope=kservev2 keeps only the first text of a BYTES tensor: run TorchServe "
+                         "without an envelope, the handler reads Open Inference Protocol bodies itself"}
+    return {"instances": data}
 
 
 # -----------------------------------------------------------------------------
@@ -656,13 +751,17 @@ class IntentHandler:
         """One answer per request row, in order; bad rows get their own 4xx status."""
         started = time.perf_counter()
         s = self.settings
-        self._metric("batch_requests", len(data))
+        envelope = enveloped_body(data)
+        # an envelope hands over one request already unpacked: its headers are those of request 0
+        rows = data if envelope is None else [{"body": envelope}]
+        self._metric("batch_requests", len(rows))
         parsed = []
-        for idx, row in enumerate(data):
+        for idx, row in enumerate(rows):
             explain = str(context.get_request_header(idx, "explain")) == "True"
             content_type = context.get_request_header(idx, "Content-Type") or context.get_request_header(idx, "content-type")
-            request = parse_request(
-                request_body(row),
+            body = request_body(row)
+            request = body if isinstance(body, dict) and "error" in body else parse_request(
+                body,
                 content_type,
                 max_chars=s["max_chars"],
                 max_texts=s["max_texts"],
@@ -710,10 +809,17 @@ class IntentHandler:
                     per_intent[result["intent"]] = per_intent.get(result["intent"], 0) + 1
                     self._metric("confidence", result["confidence"])
                     items.append(result)
-            answers.append(items if req["is_list"] else items[0])
+            if req.get("protocol") == "v1" and envelope is None:
+                answers.append({"explanations" if req["explain"] else "predictions": items})
+            elif req.get("protocol") == "v2":
+                answers.append(v2_response(items, self.model_name, self.model_version, req["request_id"]))
+            else:  # native, or v1 inside the envelope, which adds {"predictions": ...} itself
+                answers.append(items if req["is_list"] else items[0])
         if rejected:
             self._metric("rows_rejected", rejected)
         for intent, count in per_intent.items():
             self._metric("predictions", count, intent)
         self._metric("handler_seconds", time.perf_counter() - started)
+        if envelope is not None and isinstance(answers[0], list):
+            return answers[0]  # the envelope wraps the instances' answers into one response
         return answers

@@ -29,21 +29,25 @@ CONFIG_TEMPLATE = PROJECT_ROOT / "config.properties"
 MODEL_CONFIG = PROJECT_ROOT / "serve_config" / "model-config.yaml"
 MOUNT = "/mnt/models"
 
-# What differs from config.properties inside a KServe pod, and why.
+# What differs from config.properties inside a KServe pod, and why. Every TorchServe port stays on
+# the pod's loopback: only the KServe model server (serve_config/kserve/kserve_wrapper.py, same
+# container) listens on the pod IP, so nothing reaches TorchServe around it.
 POD_OVERRIDES = {
-    # KServe's wrapper in the same container serves the public port and forwards here (KServe samples)
-    "inference_address": "http://0.0.0.0:8085",
-    # model registration is not how KServe changes versions: keep the management API off the network
+    # the KServe model server forwards here (127.0.0.1:8085, as in KServe's TorchServe samples)
+    "inference_address": "http://127.0.0.1:8085",
+    # model registration is not how KServe changes versions: the wrapper only reads readiness here
     "management_address": "http://127.0.0.1:8081",
-    "metrics_address": "http://0.0.0.0:8082",  # Prometheus scrapes the pod
+    # read by the queue-proxy's metric aggregation, which shares the pod's network namespace
+    "metrics_address": "http://127.0.0.1:8082",
     "enable_metrics_api": "true",
     "model_store": f"{MOUNT}/model-store",
     "allowed_urls": f"file://{MOUNT}/model-store/[^/]+\\\\.mar",
     "enable_model_api": "false",
-    # the wrapper calls TorchServe without TorchServe's token; requests are authenticated at the
-    # mesh (Istio/Knative) in front of the pod, and nothing else reaches 8085 in the pod
+    # the KServe model server sends no TorchServe token; only loopback reaches these ports
     "disable_token_authorization": "true",
-    "enable_envvars_config": "true",  # the runtime sets TS_SERVICE_ENVELOPE for the protocol version
+    # no enable_envvars_config: the runtime's TS_SERVICE_ENVELOPE is ignored and no envelope is set.
+    # The handler reads KServe v1 and v2 bodies itself; TorchServe's envelopes answer one request
+    # per batch (batching breaks) and kservev2 keeps one text per BYTES tensor.
 }
 
 

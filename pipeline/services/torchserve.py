@@ -131,6 +131,8 @@ class TorchServe:
     # With any, `models` are registered through the management API instead of --models.
     registration: dict[str, str] = field(default_factory=dict)
     env: dict[str, str] = field(default_factory=dict)
+    # False for a template with disable_token_authorization=true (the KServe pod's): no key file, no token
+    token_auth: bool = True
     process: ManagedProcess | None = field(default=None, init=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -226,7 +228,8 @@ class TorchServe:
         def up() -> bool:
             if self.process is not None and not self.process.running():
                 raise RuntimeError(f"TorchServe exited with code {self.process.proc.returncode}")
-            return (self.run_dir / "key_file.json").is_file() and port_open(self.management_port)
+            keys_written = not self.token_auth or (self.run_dir / "key_file.json").is_file()
+            return keys_written and port_open(self.management_port)
 
         wait_until_or_raise(up, timeout, "TorchServe management API and key file")
 
@@ -249,7 +252,7 @@ class TorchServe:
         return read_keys(self.run_dir)
 
     def headers(self, api: str = "inference") -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.keys()[api]}"}
+        return {"Authorization": f"Bearer {self.keys()[api]}"} if self.token_auth else {}
 
     def inference_url(self, path: str = "") -> str:
         return f"http://{LOOPBACK}:{self.inference_port}/{path.lstrip('/')}"

@@ -47,6 +47,10 @@ logger = logging.getLogger(__name__)
 _WS = re.compile(r"\s+")
 CACHE_RETRY_SECONDS = 5.0  # after a Redis failure, serve without cache this long before retrying
 CACHE_WRITE_QUEUE = 1000  # batches of results waiting to be written to Redis; beyond, they are not cached
+# An error message echoes at most this much of what the client sent: TorchServe puts the message in
+# the HTTP reason phrase too, and a 1 MB phrase turns the answer into a proxy's 502.
+ECHO_CHARS = 60
+REASON_CHARS = 200
 
 
 # -----------------------------------------------------------------------------
@@ -55,6 +59,18 @@ CACHE_WRITE_QUEUE = 1000  # batches of results waiting to be written to Redis; b
 
 def error_body(message: str, code: int = 400) -> dict:
     return {"error": message, "code": code}
+
+
+def shown(value) -> str:
+    """repr of a client's value for an error message, cut to ECHO_CHARS characters."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}... ({len(text)} characters)"
+
+
+def reason_phrase(message: str) -> str:
+    """The HTTP reason phrase for an error: one line, at most REASON_CHARS characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 3] + "..."
 
 
 def request_body(row: dict):
@@ -134,12 +150,12 @@ def parse_request(
     if target is not None and (not explain or target not in intents):
         if not explain:
             return {"error": "'target_intent' is only accepted by /explanations"}
-        return {"error": f"'target_intent' must be one of {intents}, got {target!r}"}
+        return {"error": f"'target_intent' must be one of {intents}, got {shown(target)}"}
     n_steps = body.get("n_steps", n_steps_default)
     if "n_steps" in body and not explain:
         return {"error": "'n_steps' is only accepted by /explanations"}
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or not 1 <= n_steps <= n_steps_max:
-        return {"error": f"'n_steps' must be an integer in 1..{n_steps_max}, got {n_steps!r}"}
+        return {"error": f"'n_steps' must be an integer in 1..{n_steps_max}, got {shown(n_steps)}"}
 
     if "text" in body:
         text, problem = check_text(body["text"], max_chars)
@@ -277,6 +293,33 @@ def cache_key(model_name: str, model_version: str, text: str) -> str:
     return f"{model_name}:{model_version}:{digest}"
 
 
+def cached_prediction(raw, intents: list[str], model_version: str) -> dict | None:
+    """A cached value decoded and checked against the response object's shape; None (a miss) if
+    it is not one. Redis is shared with whoever can reach it: its values are input, not truth."""
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    number = (int, float)
+    if not (
+        isinstance(value, dict)
+        and value.get("intent") in intents
+        and value.get("model_version") == model_version
+        and isinstance(value.get("confidence"), number)
+        and isinstance(value.get("complexity"), dict)
+        and isinstance(value["complexity"].get("level"), str)
+        and isinstance(value["complexity"].get("score"), number)
+        and isinstance(value.get("top_intents"), list)
+        and all(isinstance(t, dict) and t.get("intent") in intents for t in value["top_intents"])
+        and isinstance(value.get("all_intents"), dict)
+        and set(value["all_intents"]) == set(intents)
+        and all(isinstance(p, number) for p in value["all_intents"].values())
+        and isinstance(value.get("suggested_techniques"), list)
+    ):
+        return None
+    return value
+
+
 def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], scores: np.ndarray, text: str) -> list[dict]:
     """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed)."""
     words: dict[int, dict] = {}
@@ -332,6 +375,9 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
         "n_steps": int(serve.get("explain_n_steps", 20)),
         "n_steps_max": int(serve.get("explain_max_n_steps", 50)),
         "max_explain_texts": int(serve.get("explain_max_texts", 8)),
+        "explain_budget": int(serve.get("explain_budget_token_steps", 8000)),
+        "explain_deadline": float(serve.get("explain_deadline_seconds", 10.0)),
+        "explain_internal_batch_size": int(serve.get("explain_internal_batch_size", 10)),
         "low_confidence_threshold": serve.get("low_confidence_threshold"),
         "top_k": int(serve.get("top_k", 3)),
         "techniques": dict(cfg.get("techniques") or {}),
@@ -489,7 +535,7 @@ class IntentHandler:
         except Exception as exc:  # noqa: BLE001 - any Redis/network failure means "no cache"
             self._cache_failed(exc, len(keys))
             return [None] * len(keys)
-        return [json.loads(v) if v is not None else None for v in values]
+        return [None if v is None else cached_prediction(v, self.intents, self.model_version) for v in values]
 
     def cache_put(self, entries: dict[str, dict]) -> None:
         """Fresh results to Redis: a lone row's now, a batch's through the writer thread.
@@ -559,17 +605,24 @@ class IntentHandler:
                     top_k=s["top_k"],
                     low_confidence_threshold=s["low_confidence_threshold"],
                 )
-                if self.prediction_log is not None:
-                    self.prediction_log.log(
-                        text=texts[i],
-                        model_version=self.model_version,
-                        intent=out[i]["intent"],
-                        confidence=out[i]["confidence"],
-                        complexity=out[i]["complexity"],
-                        features=dict(zip(self.feature_names, feats[i].tolist(), strict=True)) if feats is not None else None,
-                        probabilities=out[i]["all_intents"],
-                    )
+        self.log_predictions(texts, out, feats)
         return out
+
+    def log_predictions(self, texts: list[str], predictions: list[dict], feats: np.ndarray | None) -> None:
+        """Sample predictions into the prediction log (cache hits too: drift sees all traffic)."""
+        if self.prediction_log is None:
+            return
+        for i, (text, out) in enumerate(zip(texts, predictions, strict=True)):
+            self.prediction_log.log(
+                text=text,
+                model_version=self.model_version,
+                intent=out["intent"],
+                confidence=out["confidence"],
+                complexity=out["complexity"],
+                features=dict(zip(self.feature_names, feats[i].tolist(), strict=True)) if feats is not None else None,
+                probabilities=out["all_intents"],
+                cached=out["cached"],
+            )
 
     def predict_cached(self, texts: list[str]) -> list[dict]:
         """Predictions with the Redis cache in front: hits are marked cached=true."""
@@ -586,9 +639,12 @@ class IntentHandler:
             for i, p in zip(misses, fresh, strict=True):
                 found[i] = p
         missed = set(misses)
-        for i, p in enumerate(found):
-            if i not in missed:
-                p["cached"] = True
+        hit_rows = [i for i in range(len(texts)) if i not in missed]
+        for i in hit_rows:
+            found[i]["cached"] = True
+        if hit_rows and self.prediction_log is not None:
+            hit_texts = [texts[i] for i in hit_rows]
+            self.log_predictions(hit_texts, [found[i] for i in hit_rows], self.features(hit_texts))
         return found
 
     def explain_text(self, text: str, target_intent: str | None, n_steps: int) -> dict:
@@ -625,6 +681,7 @@ class IntentHandler:
             target=self.intents.index(target),
             additional_forward_args=(mask, token_types, feats_t),
             n_steps=n_steps,
+            internal_batch_size=self.settings["explain_internal_batch_size"],  # bounds memory per forward
             return_convergence_delta=True,
         )
         scores = attributions.sum(-1)[0]  # (T,) summed over the hidden size
@@ -651,8 +708,9 @@ class IntentHandler:
     # --- TorchServe entry point -----------------------------------------------
 
     def handle(self, data: list, context) -> list:
-        """One answer per request row, in order; bad rows get their own 4xx status."""
+        """One answer per request row, in order; a bad row gets its own 4xx, a failed row its own 5xx."""
         s = self.settings
+        deadline = time.monotonic() + s["explain_deadline"]
         self._metric("batch_requests", len(data))
         parsed = []
         for idx, row in enumerate(data):
@@ -672,44 +730,105 @@ class IntentHandler:
             request["explain"] = explain
             parsed.append(request)
 
-        # predict rows of the whole batch together (bucketed), explain rows one by one
-        to_predict = [
-            (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
-            for j, item in enumerate(req["items"]) if isinstance(item, str)
-        ]
-        predictions = self.predict_cached([parsed[r]["items"][j] for r, j in to_predict]) if to_predict else []
-        results = {key: p for key, p in zip(to_predict, predictions, strict=True)}
-        for r, req in enumerate(parsed):
-            if "items" in req and req["explain"]:
-                try:
-                    for j, item in enumerate(req["items"]):
-                        if isinstance(item, str):
-                            results[(r, j)] = self.explain_text(item, req["target_intent"], req["n_steps"])
-                except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
-                    logger.exception("explanation failed")
-                    parsed[r] = {"error": f"explanation failed: {type(exc).__name__}", "code": 500}
+        results: dict[tuple[int, int], dict] = {}
+        self.predict_rows(parsed, results)
+        self.explain_rows(parsed, results, deadline)
 
         answers, rejected, per_intent = [], 0, {}
         for r, req in enumerate(parsed):
+            try:
+                answer = self.answer_row(req, [results.get((r, j)) for j in range(len(req.get("items", [])))])
+            except Exception as exc:  # noqa: BLE001 - one broken row must not 503 the batch
+                logger.exception("answering row %d failed", r)
+                req = parsed[r] = error_body(f"prediction failed: {type(exc).__name__}", 500)
             if "error" in req:
                 code = req.get("code", 400)
                 rejected += code < 500
-                context.set_response_status(code, req["error"], r)
+                context.set_response_status(code, reason_phrase(req["error"]), r)
                 answers.append(error_body(req["error"], code))
                 continue
-            items = []
-            for j, item in enumerate(req["items"]):
-                if isinstance(item, dict):
-                    rejected += 1
-                    items.append({**item, "index": j})
+            answers.append(answer)
+            for item in answer if req["is_list"] else [answer]:
+                if "error" in item:
+                    rejected += item["code"] < 500
                 else:
-                    result = results[(r, j)]
-                    per_intent[result["intent"]] = per_intent.get(result["intent"], 0) + 1
-                    self._metric("confidence", result["confidence"])
-                    items.append(result)
-            answers.append(items if req["is_list"] else items[0])
+                    per_intent[item["intent"]] = per_intent.get(item["intent"], 0) + 1
+                    self._metric("confidence", item["confidence"])
         if rejected:
             self._metric("rows_rejected", rejected)
         for intent, count in per_intent.items():
             self._metric("predictions", count, intent)
         return answers
+
+    def predict_rows(self, parsed: list[dict], results: dict) -> None:
+        """Predictions of every prediction row, the whole batch together (length-bucketed); if
+        that fails, row by row, so one row's failure answers that row 500 and the rest normally."""
+        to_predict = [
+            (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
+            for j, item in enumerate(req["items"]) if isinstance(item, str)
+        ]
+        if not to_predict:
+            return
+        try:
+            predictions = self.predict_cached([parsed[r]["items"][j] for r, j in to_predict])
+            results.update(zip(to_predict, predictions, strict=True))
+            return
+        except Exception:  # noqa: BLE001
+            logger.exception("batch prediction failed, predicting row by row")
+        for r in sorted({r for r, _ in to_predict}):
+            keys = [(row, j) for row, j in to_predict if row == r]
+            try:
+                results.update(zip(keys, self.predict_cached([parsed[r]["items"][j] for _, j in keys]), strict=True))
+            except Exception as exc:  # noqa: BLE001
+                logger.exception("prediction of row %d failed", r)
+                parsed[r] = error_body(f"prediction failed: {type(exc).__name__}", 500)
+
+    def explain_rows(self, parsed: list[dict], results: dict, deadline: float) -> None:
+        """Explanations one text at a time, bounded so a handle() call ends well inside TorchServe's
+        response timeout (past it the worker is killed, and every row of its batch with it):
+        - a request costing more than `explain_budget_token_steps` (n_steps x tokens, summed over its
+          texts) gets a 400 naming the numbers: it could never be done;
+        - requests after the batch's budget is spent get a 503 (retry: another call has budget);
+        - no text is started after `explain_deadline_seconds` (a slow box): it gets a 503.
+        Prediction rows of the batch were answered before, so they never get these statuses."""
+        s = self.settings
+        spent = 0
+        for r, req in enumerate(parsed):
+            if "items" not in req or not req["explain"]:
+                continue
+            texts = [(j, item) for j, item in enumerate(req["items"]) if isinstance(item, str)]
+            cost = req["n_steps"] * sum(len(ids) for ids in self.tokenize([t for _, t in texts])) if texts else 0
+            if cost > s["explain_budget"]:
+                parsed[r] = error_body(
+                    f"this explanation costs {cost} token-steps (n_steps x tokens, summed over the texts), the "
+                    f"limit is {s['explain_budget']}: lower n_steps or send fewer or shorter texts"
+                )
+                continue
+            if spent + cost > s["explain_budget"]:
+                parsed[r] = error_body("explanation capacity of this batch is taken by other requests: retry", 503)
+                continue
+            spent += cost
+            late = error_body(f"explanation not started within {s['explain_deadline']:g} s (server busy): retry", 503)
+            try:
+                for j, text in texts:
+                    if time.monotonic() >= deadline:
+                        results[(r, j)] = late
+                    else:
+                        results[(r, j)] = self.explain_text(text, req["target_intent"], req["n_steps"])
+            except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
+                logger.exception("explanation failed")
+                parsed[r] = error_body(f"explanation failed: {type(exc).__name__}", 500)
+                continue
+            if texts and all(results[(r, j)] is late for j, _ in texts):
+                parsed[r] = late
+
+    @staticmethod
+    def answer_row(req: dict, results: list[dict | None]) -> dict | list:
+        """The answer of one parsed request: its items' results, error objects marked with their index."""
+        if "error" in req:
+            return req
+        items = []
+        for j, (item, result) in enumerate(zip(req["items"], results, strict=True)):
+            item = item if isinstance(item, dict) else result
+            items.append({**item, "index": j} if "error" in item else item)
+        return items if req["is_list"] else items[0]

@@ -562,3 +562,17 @@ def test_no_explanation_starts_after_the_deadline(handler, explain_limits, monke
     assert statuses == [(200, None)]
     done, late = answers[0]
     assert "explanation" in done and (late["code"], late["index"]) == (503, 1)
+
+
+def test_cache_hits_are_logged_too(handler, poisonable_cache, tmp_path):
+    from model_src.prediction_log import PredictionLogger, read_prediction_log
+
+    handler.prediction_log = PredictionLogger(tmp_path / "p.jsonl")
+    try:
+        for _ in range(2):
+            run(handler, [(TEXT, b"which planet has the most moons?")])
+            handler.cache_flush()
+    finally:
+        handler.prediction_log.close()
+        handler.prediction_log = None
+    assert [r["cached"] for r in read_prediction_log(tmp_path)] == [False, True]

@@ -28,12 +28,14 @@ the `serve`, `techniques` and `monitor` sections of params.yaml.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 import unicodedata
@@ -336,6 +338,30 @@ def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], s
     ]
 
 
+@contextlib.contextmanager
+def explain_slot(directory: Path, name: str, slots: int):
+    """Yields True while this process holds one of `slots` cross-process locks (files in directory),
+    False when other workers hold them all; slots <= 0: no limit. Why: a worker explaining is busy
+    for seconds, and predictions must always find a worker that is not."""
+    if slots <= 0:
+        yield True
+        return
+    import fcntl
+
+    for slot in range(slots):
+        with open(directory / f"{name}.explain-{slot}.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+    yield False
+
+
 def start_background_writer(write, name: str) -> queue.Queue:
     """A daemon thread that calls write(entries) for dicts put on the returned queue, merging what
     waits. Why: a Redis SET on the request path is a round trip to a server that must be scheduled
@@ -372,12 +398,14 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
         "cache_ttl": int(serve.get("cache_ttl_seconds", 3600)),
         "cache_enabled": bool(serve.get("cache_enabled", True)),
         "redis_url": os.environ.get("INTENT_REDIS_URL") or serve.get("redis_url"),
+        "redis_password_file": os.environ.get("INTENT_REDIS_PASSWORD_FILE") or serve.get("redis_password_file"),
         "n_steps": int(serve.get("explain_n_steps", 20)),
         "n_steps_max": int(serve.get("explain_max_n_steps", 50)),
         "max_explain_texts": int(serve.get("explain_max_texts", 8)),
         "explain_budget": int(serve.get("explain_budget_token_steps", 8000)),
         "explain_deadline": float(serve.get("explain_deadline_seconds", 10.0)),
         "explain_internal_batch_size": int(serve.get("explain_internal_batch_size", 10)),
+        "explain_workers": int(serve.get("explain_workers", 1)),
         "low_confidence_threshold": serve.get("low_confidence_threshold"),
         "top_k": int(serve.get("top_k", 3)),
         "techniques": dict(cfg.get("techniques") or {}),
@@ -462,6 +490,7 @@ class IntentHandler:
 
         self.redis = None
         self.redis_retry_at = 0.0
+        self.explain_lock_dir = Path(tempfile.gettempdir())  # TorchServe's, one per server instance: shared by its workers
         self.cache_writes = start_background_writer(self._write_cache, "redis-cache-writer")
         self.metrics = self._register_metrics(context)
         self.prediction_log = self._prediction_logger(s["monitor"])
@@ -518,7 +547,12 @@ class IntentHandler:
         if self.redis is None:
             import redis
 
-            self.redis = redis.Redis.from_url(s["redis_url"], socket_timeout=0.05, socket_connect_timeout=0.05)
+            try:  # the password file is read here, not logged or passed on a command line
+                password = Path(s["redis_password_file"]).read_text(encoding="utf-8").strip() if s["redis_password_file"] else None
+            except OSError as exc:
+                self._cache_failed(exc, 0)
+                return None
+            self.redis = redis.Redis.from_url(s["redis_url"], password=password, socket_timeout=0.05, socket_connect_timeout=0.05)
         return self.redis
 
     def _cache_failed(self, exc: Exception, rows: int) -> None:
@@ -789,25 +823,43 @@ class IntentHandler:
         - a request costing more than `explain_budget_token_steps` (n_steps x tokens, summed over its
           texts) gets a 400 naming the numbers: it could never be done;
         - requests after the batch's budget is spent get a 503 (retry: another call has budget);
-        - no text is started after `explain_deadline_seconds` (a slow box): it gets a 503.
+        - no text is started after `explain_deadline_seconds` (a slow box): it gets a 503;
+        - at most `explain_workers` workers explain at once; the others answer explanations 503,
+          so a flood of explanations leaves workers free for predictions.
         Prediction rows of the batch were answered before, so they never get these statuses."""
         s = self.settings
-        spent = 0
+        rows = []
         for r, req in enumerate(parsed):
             if "items" not in req or not req["explain"]:
                 continue
-            texts = [(j, item) for j, item in enumerate(req["items"]) if isinstance(item, str)]
-            cost = req["n_steps"] * sum(len(ids) for ids in self.tokenize([t for _, t in texts])) if texts else 0
-            if cost > s["explain_budget"]:
+            texts = [item for item in req["items"] if isinstance(item, str)]
+            req["cost"] = req["n_steps"] * sum(len(ids) for ids in self.tokenize(texts)) if texts else 0
+            if req["cost"] > s["explain_budget"]:
                 parsed[r] = error_body(
-                    f"this explanation costs {cost} token-steps (n_steps x tokens, summed over the texts), the "
-                    f"limit is {s['explain_budget']}: lower n_steps or send fewer or shorter texts"
+                    f"this explanation costs {req['cost']} token-steps (n_steps x tokens, summed over the texts), "
+                    f"the limit is {s['explain_budget']}: lower n_steps or send fewer or shorter texts"
                 )
-                continue
-            if spent + cost > s["explain_budget"]:
+            else:
+                rows.append(r)
+        if not rows:
+            return
+        with explain_slot(self.explain_lock_dir, f"{self.model_name}-{self.model_version}", s["explain_workers"]) as got_slot:
+            if not got_slot:
+                for r in rows:
+                    parsed[r] = error_body("every explanation slot is busy on other workers: retry", 503)
+                return
+            self._explain_within_budget(parsed, rows, results, deadline)
+
+    def _explain_within_budget(self, parsed: list[dict], rows: list[int], results: dict, deadline: float) -> None:
+        s = self.settings
+        spent = 0
+        for r in rows:
+            req = parsed[r]
+            texts = [(j, item) for j, item in enumerate(req["items"]) if isinstance(item, str)]
+            if spent + req["cost"] > s["explain_budget"]:
                 parsed[r] = error_body("explanation capacity of this batch is taken by other requests: retry", 503)
                 continue
-            spent += cost
+            spent += req["cost"]
             late = error_body(f"explanation not started within {s['explain_deadline']:g} s (server busy): retry", 503)
             try:
                 for j, text in texts:

@@ -46,12 +46,13 @@ import os
 import queue
 import random
 import re
-import secrets
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+
+from model_src.secret_file import read_or_create_secret
 
 _WS = re.compile(r"\s+")
 _ROTATED = re.compile(r"\.jsonl(\.\d+)?$")
@@ -76,25 +77,8 @@ def hash_key_file() -> Path:
 
 @functools.lru_cache(maxsize=4)
 def load_hash_key(path: Path) -> bytes:
-    """The key in `path`, created (32 random bytes, hex, mode 0600) if absent. Concurrent first
-    starts of several workers agree: the key is written to a private temp file and hard-linked
-    into place, which fails for all but one."""
-    if not path.is_file():
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32) + "\n")
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-        finally:
-            tmp.unlink()
-    key = path.read_text(encoding="utf-8").strip()
-    if len(key) < 32:
-        raise ValueError(f"{path}: the text-hash key is too short ({len(key)} characters); delete it to generate one")
-    return key.encode("utf-8")
+    """The key in `path`, created (0600) on first use."""
+    return read_or_create_secret(path).encode("utf-8")
 
 
 def hash_key() -> bytes:

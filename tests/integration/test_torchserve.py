@@ -60,7 +60,7 @@ def server(store, redis_server, tmp_path_factory, request):
         models={MODEL: f"{MODEL}.mar"},
         registration={"max_batch_delay": "0"},  # as make serve registers it (params serve.max_batch_delay_ms)
         env={
-            "INTENT_REDIS_URL": redis_server.url,
+            **redis_server.handler_env(),
             "BETTERPROMPTS_PREDICTION_LOG": str(run_dir / "prediction_logs" / "predictions-{pid}.jsonl"),
         },
     )

@@ -30,11 +30,12 @@ def torch_params(params):
 
 
 @pytest.fixture(scope="module")
-def handler(model_dir, torch_params):
+def handler(model_dir, torch_params, tmp_path_factory):
     h = ih.IntentHandler()
     ctx = make_context(model_dir, torch_params)
     h.initialize(ctx)
     h.settings["redis_url"] = None  # unit tests: no Redis unless a test sets a client
+    h.explain_lock_dir = tmp_path_factory.mktemp("explain_slots")  # not /tmp, shared with other test runs
     return h
 
 
@@ -576,3 +577,14 @@ def test_cache_hits_are_logged_too(handler, poisonable_cache, tmp_path):
         handler.prediction_log.close()
         handler.prediction_log = None
     assert [r["cached"] for r in read_prediction_log(tmp_path)] == [False, True]
+
+
+def test_explanations_wait_for_no_one_when_other_workers_hold_every_slot(handler):
+    text = "Translate this sentence into Italian"
+    slot = f"{handler.model_name}-{handler.model_version}"
+    with ih.explain_slot(handler.explain_lock_dir, slot, 1) as held:  # another worker is explaining
+        assert held
+        answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5}), (TEXT, text.encode())])
+    assert [code for code, _ in statuses] == [503, 200]
+    assert "slot" in answers[0]["error"]
+    assert run(handler, [explain_row({"text": text, "n_steps": 5})])[1] == [(200, None)]  # released: served again

@@ -418,6 +418,10 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
     }
 
 
+class ExplanationDeadline(Exception):  # noqa: N818 - a signal, not an error
+    """Raised between chunks of integration steps once a handle() call's explanation time is up."""
+
+
 # -----------------------------------------------------------------------------
 # the handler
 
@@ -490,6 +494,7 @@ class IntentHandler:
 
         self.redis = None
         self.redis_retry_at = 0.0
+        self.clock = time.monotonic  # explanation deadlines (tests drive their own)
         self.explain_lock_dir = Path(tempfile.gettempdir())  # TorchServe's, one per server instance: shared by its workers
         self.cache_writes = start_background_writer(self._write_cache, "redis-cache-writer")
         self.metrics = self._register_metrics(context)
@@ -681,8 +686,12 @@ class IntentHandler:
             self.log_predictions(hit_texts, [found[i] for i in hit_rows], self.features(hit_texts))
         return found
 
-    def explain_text(self, text: str, target_intent: str | None, n_steps: int) -> dict:
-        """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent."""
+    def explain_text(self, text: str, target_intent: str | None, n_steps: int, deadline: float | None = None) -> dict:
+        """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent.
+
+        Past `deadline` (on self.clock) the next chunk of `explain_internal_batch_size` steps
+        raises ExplanationDeadline instead of running: on a busy box one text alone can outlast
+        TorchServe's response timeout."""
         from captum.attr import LayerIntegratedGradients
 
         prediction = self.predict_texts([text])[0]
@@ -699,6 +708,8 @@ class IntentHandler:
         feats_t = torch.from_numpy(feats) if feats is not None else None
 
         def forward(ids, attention_mask, token_type_ids, features):
+            if deadline is not None and self.clock() > deadline:
+                raise ExplanationDeadline
             reps = ids.shape[0]
             logits, _, _ = self.model(
                 ids,
@@ -744,7 +755,7 @@ class IntentHandler:
     def handle(self, data: list, context) -> list:
         """One answer per request row, in order; a bad row gets its own 4xx, a failed row its own 5xx."""
         s = self.settings
-        deadline = time.monotonic() + s["explain_deadline"]
+        deadline = self.clock() + s["explain_deadline"]
         self._metric("batch_requests", len(data))
         parsed = []
         for idx, row in enumerate(data):
@@ -823,7 +834,8 @@ class IntentHandler:
         - a request costing more than `explain_budget_token_steps` (n_steps x tokens, summed over its
           texts) gets a 400 naming the numbers: it could never be done;
         - requests after the batch's budget is spent get a 503 (retry: another call has budget);
-        - no text is started after `explain_deadline_seconds` (a slow box): it gets a 503;
+        - past `explain_deadline_seconds` (a slow box) the running text stops at its next chunk of
+          `explain_internal_batch_size` integration steps, and it and the texts after it get a 503;
         - at most `explain_workers` workers explain at once; the others answer explanations 503,
           so a flood of explanations leaves workers free for predictions.
         Prediction rows of the batch were answered before, so they never get these statuses."""
@@ -860,13 +872,13 @@ class IntentHandler:
                 parsed[r] = error_body("explanation capacity of this batch is taken by other requests: retry", 503)
                 continue
             spent += req["cost"]
-            late = error_body(f"explanation not started within {s['explain_deadline']:g} s (server busy): retry", 503)
+            late = error_body(f"explanation not done within {s['explain_deadline']:g} s (server busy): retry", 503)
             try:
                 for j, text in texts:
-                    if time.monotonic() >= deadline:
+                    try:
+                        results[(r, j)] = self.explain_text(text, req["target_intent"], req["n_steps"], deadline)
+                    except ExplanationDeadline:
                         results[(r, j)] = late
-                    else:
-                        results[(r, j)] = self.explain_text(text, req["target_intent"], req["n_steps"])
             except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
                 logger.exception("explanation failed")
                 parsed[r] = error_body(f"explanation failed: {type(exc).__name__}", 500)

@@ -12,10 +12,12 @@ import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 
+from model_src.prediction_log import text_hash
 from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import free_port, wait_until
@@ -173,6 +175,37 @@ def test_redis_cache_up_and_down(server, redis_server):
     wait_until(cached_again, timeout=20, interval=1, what="the cache to resume after Redis restarted")
 
 
+def test_a_poisoned_cache_value_is_a_miss(server, redis_server):
+    from handlers.intent_handler import cache_key
+
+    client = redis_server.client()
+    for i, poison in enumerate([b"\x00not json{", b'{"intent": "rm -rf /", "model_version": "1.0"}', b"[" * 50_000]):
+        text = f"What is the boiling point of water on Everest, take {i}?"
+        client.set(cache_key(MODEL, "1.0", text), poison)
+        response = predict(server, {"text": text})
+        assert response.status_code == 200, response.text
+        assert response.json()["cached"] is False
+
+
+def test_redis_wants_its_password_and_it_is_on_no_command_line(redis_server):
+    import redis
+
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=2).get("any")
+    assert redis_server.client().ping()
+    password = redis_server.password_file.read_text().strip()
+    config = redis_server.run_dir / f"redis-{redis_server.port}.conf"
+    assert {f.stat().st_mode & 0o777 for f in (redis_server.password_file, config)} == {0o600}
+    assert password not in Path(f"/proc/{redis_server.process.pid}/cmdline").read_text()
+    assert "bind 127.0.0.1\n" in config.read_text()
+
+
+def test_an_echoed_huge_value_does_not_become_a_huge_reason_phrase(server):
+    response = predict(server, {"text": "hello", "target_intent": "x" * 900_000}, explain=True)
+    assert response.status_code == 400
+    assert len(response.reason) <= 200 and len(response.text) < 1000
+
+
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed: make system-deps")
 def test_benchmark_load_generator_gets_every_prompt_answered(server):
     """`make bench`'s wrk run through token auth and the batcher (test_benchmark_wrk.py: sent once)."""
@@ -234,3 +267,8 @@ def test_prediction_log_written_by_the_worker(server):
     record = json.loads(next(f for f in logs if f.stat().st_size).read_text().splitlines()[0])
     assert {"model_version", "text_hash", "intent", "confidence"} <= set(record)
     assert "text" not in record  # privacy default: hash only
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in logs)
+    # the worker hashes with the key the monitoring tools use (the tests' key file, inherited)
+    records = [json.loads(line) for f in logs for line in f.read_text().splitlines()]
+    assert text_hash("Write a Python function that reverses a linked list") in {r["text_hash"] for r in records}
+    assert any(r.get("cached") for r in records)  # cache hits are logged too

@@ -543,26 +543,65 @@ def test_explanation_budget_bounds_a_batch_and_spares_predictions(handler, expla
     assert "retry" in answers[4]["error"]
 
 
-def test_no_explanation_starts_after_the_deadline(handler, explain_limits, monkeypatch):
+def test_no_explanation_runs_past_the_deadline(handler, explain_limits, monkeypatch):
     text = "Summarize this meeting in three bullet points"
     explain_limits["explain_deadline"] = 0.0
     answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5}), (TEXT, text.encode()),
                                       explain_row({"texts": [text, text], "n_steps": 5})])
     assert [code for code, _ in statuses] == [503, 200, 503]
-    assert "not started within 0 s" in answers[0]["error"] and answers[1]["intent"] in handler.intents
+    assert "not done within 0 s" in answers[0]["error"] and answers[1]["intent"] in handler.intents
 
-    explain = handler.explain_text
+    explain, clock = handler.explain_text, FakeClock()
 
     def slow_explain(*args):
-        time.sleep(1.5)
-        return explain(*args)
+        done = explain(*args)
+        clock.now += 2.0  # this text took 2 s
+        return done
 
-    explain_limits["explain_deadline"] = 1.0  # the first text starts in time, the second would not
+    explain_limits["explain_deadline"] = 1.0  # the first text is done in time, the second is not
     monkeypatch.setattr(handler, "explain_text", slow_explain)
+    monkeypatch.setattr(handler, "clock", clock)
     answers, statuses = run(handler, [explain_row({"texts": [text, text], "n_steps": 5})])
     assert statuses == [(200, None)]
     done, late = answers[0]
     assert "explanation" in done and (late["code"], late["index"]) == (503, 1)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_long_explanation_stops_between_chunks_of_steps_at_the_deadline(handler, monkeypatch):
+    """On a busy box one text alone can outlast TorchServe's response timeout: the deadline is
+    checked before every chunk of integration steps, not only between texts."""
+    import captum.attr
+
+    clock, chunks = FakeClock(), []
+    attribute = captum.attr.LayerIntegratedGradients.attribute
+
+    def each_chunk_takes_a_second(self, *args, **kwargs):
+        forward = self.forward_func
+
+        def slow_forward(*inputs):
+            chunks.append(inputs[0].shape[0])
+            clock.now += 1.0
+            return forward(*inputs)
+
+        self.forward_func = slow_forward
+        return attribute(self, *args, **kwargs)
+
+    monkeypatch.setattr(captum.attr.LayerIntegratedGradients, "attribute", each_chunk_takes_a_second)
+    monkeypatch.setattr(handler, "clock", clock)
+    with pytest.raises(ih.ExplanationDeadline):
+        handler.explain_text("Summarize this meeting in three bullet points", None, 50, clock.now + 2.5)
+    assert len(chunks) == 3  # 50 steps come in chunks of explain_internal_batch_size; the 4th never ran
+    assert max(chunks) <= handler.settings["explain_internal_batch_size"]
 
 
 def test_cache_hits_are_logged_too(handler, poisonable_cache, tmp_path):

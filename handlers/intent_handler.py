@@ -418,10 +418,6 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
     }
 
 
-class ExplanationDeadline(Exception):  # noqa: N818 - a signal, not an error
-    """Raised between chunks of integration steps once a handle() call's explanation time is up."""
-
-
 # -----------------------------------------------------------------------------
 # the handler
 
@@ -690,8 +686,9 @@ class IntentHandler:
         """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent.
 
         Past `deadline` (on self.clock) the next chunk of `explain_internal_batch_size` steps
-        raises ExplanationDeadline instead of running: on a busy box one text alone can outlast
-        TorchServe's response timeout."""
+        raises TimeoutError instead of running: on a busy box one text alone can outlast
+        TorchServe's response timeout. (Not a class of our own: TorchServe accepts exactly one
+        class in a handler file.)"""
         from captum.attr import LayerIntegratedGradients
 
         prediction = self.predict_texts([text])[0]
@@ -709,7 +706,7 @@ class IntentHandler:
 
         def forward(ids, attention_mask, token_type_ids, features):
             if deadline is not None and self.clock() > deadline:
-                raise ExplanationDeadline
+                raise TimeoutError("explanation deadline")
             reps = ids.shape[0]
             logits, _, _ = self.model(
                 ids,
@@ -877,7 +874,7 @@ class IntentHandler:
                 for j, text in texts:
                     try:
                         results[(r, j)] = self.explain_text(text, req["target_intent"], req["n_steps"], deadline)
-                    except ExplanationDeadline:
+                    except TimeoutError:
                         results[(r, j)] = late
             except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
                 logger.exception("explanation failed")

@@ -23,7 +23,7 @@ from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import free_port, wait_until
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe
-from tests.serving_helpers import build_tiny_model_dir
+from tests.serving_helpers import build_tiny_model_dir, started
 
 pytestmark = pytest.mark.integration
 
@@ -67,14 +67,8 @@ def server(store, redis_server, tmp_path_factory, request):
         },
     )
     assign_free_ports(ts)
-    ts.start(timeout=180)
-    failed_before = request.session.testsfailed
-    try:
+    with started(ts, request):
         yield ts
-    finally:
-        if request.session.testsfailed > failed_before:
-            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
-        ts.stop()
 
 
 def predict(ts: TorchServe, body, *, version: str | None = None, explain: bool = False, content_type="application/json", token=True):

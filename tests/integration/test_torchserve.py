@@ -134,12 +134,14 @@ def test_mixed_bad_rows_in_one_batch(server):
 
 def test_explanations_route_per_row(server, params):
     text = "Summarize this article about climate policy in three bullet points"
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        explained, predicted, targeted = pool.map(
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        explained, predicted = pool.map(
             lambda args: predict(server, args[0], explain=args[1]),
-            [({"text": text, "n_steps": 8}, True), ({"text": text}, False),
-             ({"text": text, "target_intent": params["intents"][5], "n_steps": 8}, True)],
+            [({"text": text, "n_steps": 8}, True), ({"text": text}, False)],
         )
+    # one explanation at a time here: serve.explain_workers (1) lets one worker explain at once and
+    # the other answers explanations 503 "retry" (test_explanations_wait_for_no_one_... in the unit tests)
+    targeted = predict(server, {"text": text, "target_intent": params["intents"][5], "n_steps": 8}, explain=True)
     assert explained.status_code == 200, explained.text
     words = explained.json()["explanation"]["words"]
     assert [w["word"] for w in words] == text.split()

@@ -177,7 +177,10 @@ def test_a_poisoned_cache_value_is_a_miss(server, redis_server):
     client = redis_server.client()
     for i, poison in enumerate([b"\x00not json{", b'{"intent": "rm -rf /", "model_version": "1.0"}', b"[" * 50_000]):
         text = f"What is the boiling point of water on Everest, take {i}?"
-        client.set(cache_key(MODEL, "1.0", text), poison)
+        predict(server, {"text": text})  # the worker reads and writes this Redis (with its password) ...
+        wait_until(lambda t=text: predict(server, {"text": t}).json()["cached"], timeout=5, interval=0.05,
+                   what="the cached answer")
+        client.set(cache_key(MODEL, "1.0", text), poison)  # ... and someone who can reach it poisons the entry
         response = predict(server, {"text": text})
         assert response.status_code == 200, response.text
         assert response.json()["cached"] is False

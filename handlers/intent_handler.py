@@ -34,12 +34,14 @@ the `serve`, `techniques` and `monitor` sections of params.yaml.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import os
 import queue
 import re
+import tempfile
 import threading
 import time
 import unicodedata
@@ -53,6 +55,10 @@ logger = logging.getLogger(__name__)
 _WS = re.compile(r"\s+")
 CACHE_RETRY_SECONDS = 5.0  # after a Redis failure, serve without cache this long before retrying
 CACHE_WRITE_QUEUE = 1000  # batches of results waiting to be written to Redis; beyond, they are not cached
+# An error message echoes at most this much of what the client sent: TorchServe puts the message in
+# the HTTP reason phrase too, and a 1 MB phrase turns the answer into a proxy's 502.
+ECHO_CHARS = 60
+REASON_CHARS = 200
 
 
 # -----------------------------------------------------------------------------
@@ -61,6 +67,18 @@ CACHE_WRITE_QUEUE = 1000  # batches of results waiting to be written to Redis; b
 
 def error_body(message: str, code: int = 400) -> dict:
     return {"error": message, "code": code}
+
+
+def shown(value) -> str:
+    """repr of a client's value for an error message, cut to ECHO_CHARS characters."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}... ({len(text)} characters)"
+
+
+def reason_phrase(message: str) -> str:
+    """The HTTP reason phrase for an error: one line, at most REASON_CHARS characters."""
+    line = " ".join(message.split())
+    return line if len(line) <= REASON_CHARS else line[: REASON_CHARS - 3] + "..."
 
 
 def request_body(row: dict):
@@ -145,12 +163,12 @@ def parse_request(
     if target is not None and (not explain or target not in intents):
         if not explain:
             return {"error": "'target_intent' is only accepted by /explanations"}
-        return {"error": f"'target_intent' must be one of {intents}, got {target!r}"}
+        return {"error": f"'target_intent' must be one of {intents}, got {shown(target)}"}
     n_steps = body.get("n_steps", n_steps_default)
     if "n_steps" in body and not explain:
         return {"error": "'n_steps' is only accepted by /explanations"}
     if isinstance(n_steps, bool) or not isinstance(n_steps, int) or not 1 <= n_steps <= n_steps_max:
-        return {"error": f"'n_steps' must be an integer in 1..{n_steps_max}, got {n_steps!r}"}
+        return {"error": f"'n_steps' must be an integer in 1..{n_steps_max}, got {shown(n_steps)}"}
 
     if "text" in body:
         text, problem = check_text(body["text"], max_chars)
@@ -372,6 +390,33 @@ def cache_key(model_name: str, model_version: str, text: str) -> str:
     return f"{model_name}:{model_version}:{digest}"
 
 
+def cached_prediction(raw, intents: list[str], model_version: str) -> dict | None:
+    """A cached value decoded and checked against the response object's shape; None (a miss) if
+    it is not one. Redis is shared with whoever can reach it: its values are input, not truth."""
+    try:
+        value = json.loads(raw)
+    except (TypeError, ValueError, RecursionError):
+        return None
+    number = (int, float)
+    if not (
+        isinstance(value, dict)
+        and value.get("intent") in intents
+        and value.get("model_version") == model_version
+        and isinstance(value.get("confidence"), number)
+        and isinstance(value.get("complexity"), dict)
+        and isinstance(value["complexity"].get("level"), str)
+        and isinstance(value["complexity"].get("score"), number)
+        and isinstance(value.get("top_intents"), list)
+        and all(isinstance(t, dict) and t.get("intent") in intents for t in value["top_intents"])
+        and isinstance(value.get("all_intents"), dict)
+        and set(value["all_intents"]) == set(intents)
+        and all(isinstance(p, number) for p in value["all_intents"].values())
+        and isinstance(value.get("suggested_techniques"), list)
+    ):
+        return None
+    return value
+
+
 def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], scores: np.ndarray, text: str) -> list[dict]:
     """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed)."""
     words: dict[int, dict] = {}
@@ -386,6 +431,30 @@ def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], s
         {"word": text[w["start"] : w["end"]], "start": w["start"], "end": w["end"], "attribution": round(w["score"], 6)}
         for _, w in sorted(words.items())
     ]
+
+
+@contextlib.contextmanager
+def explain_slot(directory: Path, name: str, slots: int):
+    """Yields True while this process holds one of `slots` cross-process locks (files in directory),
+    False when other workers hold them all; slots <= 0: no limit. Why: a worker explaining is busy
+    for seconds, and predictions must always find a worker that is not."""
+    if slots <= 0:
+        yield True
+        return
+    import fcntl
+
+    for slot in range(slots):
+        with open(directory / f"{name}.explain-{slot}.lock", "a") as fh:
+            try:
+                fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            try:
+                yield True
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+            return
+    yield False
 
 
 def start_background_writer(write, name: str) -> queue.Queue:
@@ -424,9 +493,14 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
         "cache_ttl": int(serve.get("cache_ttl_seconds", 3600)),
         "cache_enabled": bool(serve.get("cache_enabled", True)),
         "redis_url": os.environ.get("INTENT_REDIS_URL") or serve.get("redis_url"),
+        "redis_password_file": os.environ.get("INTENT_REDIS_PASSWORD_FILE") or serve.get("redis_password_file"),
         "n_steps": int(serve.get("explain_n_steps", 20)),
         "n_steps_max": int(serve.get("explain_max_n_steps", 50)),
         "max_explain_texts": int(serve.get("explain_max_texts", 8)),
+        "explain_budget": int(serve.get("explain_budget_token_steps", 8000)),
+        "explain_deadline": float(serve.get("explain_deadline_seconds", 10.0)),
+        "explain_internal_batch_size": int(serve.get("explain_internal_batch_size", 10)),
+        "explain_workers": int(serve.get("explain_workers", 1)),
         "low_confidence_threshold": serve.get("low_confidence_threshold"),
         "top_k": int(serve.get("top_k", 3)),
         "techniques": dict(cfg.get("techniques") or {}),
@@ -511,6 +585,8 @@ class IntentHandler:
 
         self.redis = None
         self.redis_retry_at = 0.0
+        self.clock = time.monotonic  # explanation deadlines (tests drive their own)
+        self.explain_lock_dir = Path(tempfile.gettempdir())  # TorchServe's, one per server instance: shared by its workers
         self.cache_writes = start_background_writer(self._write_cache, "redis-cache-writer")
         self.metrics = self._register_metrics(context)
         self.prediction_log = self._prediction_logger(s["monitor"])
@@ -569,7 +645,12 @@ class IntentHandler:
         if self.redis is None:
             import redis
 
-            self.redis = redis.Redis.from_url(s["redis_url"], socket_timeout=0.05, socket_connect_timeout=0.05)
+            try:  # the password file is read here, not logged or passed on a command line
+                password = Path(s["redis_password_file"]).read_text(encoding="utf-8").strip() if s["redis_password_file"] else None
+            except OSError as exc:
+                self._cache_failed(exc, 0)
+                return None
+            self.redis = redis.Redis.from_url(s["redis_url"], password=password, socket_timeout=0.05, socket_connect_timeout=0.05)
         return self.redis
 
     def _cache_failed(self, exc: Exception, rows: int) -> None:
@@ -586,7 +667,7 @@ class IntentHandler:
         except Exception as exc:  # noqa: BLE001 - any Redis/network failure means "no cache"
             self._cache_failed(exc, len(keys))
             return [None] * len(keys)
-        return [json.loads(v) if v is not None else None for v in values]
+        return [None if v is None else cached_prediction(v, self.intents, self.model_version) for v in values]
 
     def cache_put(self, entries: dict[str, dict]) -> None:
         """Fresh results to Redis: a lone row's now, a batch's through the writer thread.
@@ -656,17 +737,24 @@ class IntentHandler:
                     top_k=s["top_k"],
                     low_confidence_threshold=s["low_confidence_threshold"],
                 )
-                if self.prediction_log is not None:
-                    self.prediction_log.log(
-                        text=texts[i],
-                        model_version=self.model_version,
-                        intent=out[i]["intent"],
-                        confidence=out[i]["confidence"],
-                        complexity=out[i]["complexity"],
-                        features=dict(zip(self.feature_names, feats[i].tolist(), strict=True)) if feats is not None else None,
-                        probabilities=out[i]["all_intents"],
-                    )
+        self.log_predictions(texts, out, feats)
         return out
+
+    def log_predictions(self, texts: list[str], predictions: list[dict], feats: np.ndarray | None) -> None:
+        """Sample predictions into the prediction log (cache hits too: drift sees all traffic)."""
+        if self.prediction_log is None:
+            return
+        for i, (text, out) in enumerate(zip(texts, predictions, strict=True)):
+            self.prediction_log.log(
+                text=text,
+                model_version=self.model_version,
+                intent=out["intent"],
+                confidence=out["confidence"],
+                complexity=out["complexity"],
+                features=dict(zip(self.feature_names, feats[i].tolist(), strict=True)) if feats is not None else None,
+                probabilities=out["all_intents"],
+                cached=out["cached"],
+            )
 
     def predict_cached(self, texts: list[str]) -> list[dict]:
         """Predictions with the Redis cache in front: hits are marked cached=true."""
@@ -683,13 +771,21 @@ class IntentHandler:
             for i, p in zip(misses, fresh, strict=True):
                 found[i] = p
         missed = set(misses)
-        for i, p in enumerate(found):
-            if i not in missed:
-                p["cached"] = True
+        hit_rows = [i for i in range(len(texts)) if i not in missed]
+        for i in hit_rows:
+            found[i]["cached"] = True
+        if hit_rows and self.prediction_log is not None:
+            hit_texts = [texts[i] for i in hit_rows]
+            self.log_predictions(hit_texts, [found[i] for i in hit_rows], self.features(hit_texts))
         return found
 
-    def explain_text(self, text: str, target_intent: str | None, n_steps: int) -> dict:
-        """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent."""
+    def explain_text(self, text: str, target_intent: str | None, n_steps: int, deadline: float | None = None) -> dict:
+        """Prediction + per-word LayerIntegratedGradients attributions for the predicted or asked intent.
+
+        Past `deadline` (on self.clock) the next chunk of `explain_internal_batch_size` steps
+        raises TimeoutError instead of running: on a busy box one text alone can outlast
+        TorchServe's response timeout. (Not a class of our own: TorchServe accepts exactly one
+        class in a handler file.)"""
         from captum.attr import LayerIntegratedGradients
 
         prediction = self.predict_texts([text])[0]
@@ -706,6 +802,8 @@ class IntentHandler:
         feats_t = torch.from_numpy(feats) if feats is not None else None
 
         def forward(ids, attention_mask, token_type_ids, features):
+            if deadline is not None and self.clock() > deadline:
+                raise TimeoutError("explanation deadline")
             reps = ids.shape[0]
             logits, _, _ = self.model(
                 ids,
@@ -722,6 +820,7 @@ class IntentHandler:
             target=self.intents.index(target),
             additional_forward_args=(mask, token_types, feats_t),
             n_steps=n_steps,
+            internal_batch_size=self.settings["explain_internal_batch_size"],  # bounds memory per forward
             return_convergence_delta=True,
         )
         scores = attributions.sum(-1)[0]  # (T,) summed over the hidden size
@@ -748,9 +847,10 @@ class IntentHandler:
     # --- TorchServe entry point -----------------------------------------------
 
     def handle(self, data: list, context) -> list:
-        """One answer per request row, in order; bad rows get their own 4xx status."""
+        """One answer per request row, in order; a bad row gets its own 4xx, a failed row its own 5xx."""
         started = time.perf_counter()
         s = self.settings
+        deadline = self.clock() + s["explain_deadline"]
         envelope = enveloped_body(data)
         # an envelope hands over one request already unpacked: its headers are those of request 0
         rows = data if envelope is None else [{"body": envelope}]
@@ -774,47 +874,36 @@ class IntentHandler:
             request["explain"] = explain
             parsed.append(request)
 
-        # predict rows of the whole batch together (bucketed), explain rows one by one
-        to_predict = [
-            (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
-            for j, item in enumerate(req["items"]) if isinstance(item, str)
-        ]
-        predictions = self.predict_cached([parsed[r]["items"][j] for r, j in to_predict]) if to_predict else []
-        results = {key: p for key, p in zip(to_predict, predictions, strict=True)}
-        for r, req in enumerate(parsed):
-            if "items" in req and req["explain"]:
-                try:
-                    for j, item in enumerate(req["items"]):
-                        if isinstance(item, str):
-                            results[(r, j)] = self.explain_text(item, req["target_intent"], req["n_steps"])
-                except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
-                    logger.exception("explanation failed")
-                    parsed[r] = {"error": f"explanation failed: {type(exc).__name__}", "code": 500}
+        results: dict[tuple[int, int], dict] = {}
+        self.predict_rows(parsed, results)
+        self.explain_rows(parsed, results, deadline)
 
         answers, rejected, per_intent = [], 0, {}
         for r, req in enumerate(parsed):
+            try:
+                answer = self.answer_row(req, [results.get((r, j)) for j in range(len(req.get("items", [])))])
+            except Exception as exc:  # noqa: BLE001 - one broken row must not 503 the batch
+                logger.exception("answering row %d failed", r)
+                req = parsed[r] = error_body(f"prediction failed: {type(exc).__name__}", 500)
             if "error" in req:
                 code = req.get("code", 400)
                 rejected += code < 500
-                context.set_response_status(code, req["error"], r)
+                context.set_response_status(code, reason_phrase(req["error"]), r)
                 answers.append(error_body(req["error"], code))
                 continue
-            items = []
-            for j, item in enumerate(req["items"]):
-                if isinstance(item, dict):
-                    rejected += 1
-                    items.append({**item, "index": j})
+            items = answer if req["is_list"] else [answer]
+            for item in items:
+                if "error" in item:
+                    rejected += item["code"] < 500
                 else:
-                    result = results[(r, j)]
-                    per_intent[result["intent"]] = per_intent.get(result["intent"], 0) + 1
-                    self._metric("confidence", result["confidence"])
-                    items.append(result)
+                    per_intent[item["intent"]] = per_intent.get(item["intent"], 0) + 1
+                    self._metric("confidence", item["confidence"])
             if req.get("protocol") == "v1" and envelope is None:
                 answers.append({"explanations" if req["explain"] else "predictions": items})
             elif req.get("protocol") == "v2":
                 answers.append(v2_response(items, self.model_name, self.model_version, req["request_id"]))
             else:  # native, or v1 inside the envelope, which adds {"predictions": ...} itself
-                answers.append(items if req["is_list"] else items[0])
+                answers.append(answer)
         if rejected:
             self._metric("rows_rejected", rejected)
         for intent, count in per_intent.items():
@@ -823,3 +912,95 @@ class IntentHandler:
         if envelope is not None and isinstance(answers[0], list):
             return answers[0]  # the envelope wraps the instances' answers into one response
         return answers
+
+    def predict_rows(self, parsed: list[dict], results: dict) -> None:
+        """Predictions of every prediction row, the whole batch together (length-bucketed); if
+        that fails, row by row, so one row's failure answers that row 500 and the rest normally."""
+        to_predict = [
+            (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
+            for j, item in enumerate(req["items"]) if isinstance(item, str)
+        ]
+        if not to_predict:
+            return
+        try:
+            predictions = self.predict_cached([parsed[r]["items"][j] for r, j in to_predict])
+            results.update(zip(to_predict, predictions, strict=True))
+            return
+        except Exception:  # noqa: BLE001
+            logger.exception("batch prediction failed, predicting row by row")
+        for r in sorted({r for r, _ in to_predict}):
+            keys = [(row, j) for row, j in to_predict if row == r]
+            try:
+                results.update(zip(keys, self.predict_cached([parsed[r]["items"][j] for _, j in keys]), strict=True))
+            except Exception as exc:  # noqa: BLE001
+                logger.exception("prediction of row %d failed", r)
+                parsed[r] = error_body(f"prediction failed: {type(exc).__name__}", 500)
+
+    def explain_rows(self, parsed: list[dict], results: dict, deadline: float) -> None:
+        """Explanations one text at a time, bounded so a handle() call ends well inside TorchServe's
+        response timeout (past it the worker is killed, and every row of its batch with it):
+        - a request costing more than `explain_budget_token_steps` (n_steps x tokens, summed over its
+          texts) gets a 400 naming the numbers: it could never be done;
+        - requests after the batch's budget is spent get a 503 (retry: another call has budget);
+        - past `explain_deadline_seconds` (a slow box) the running text stops at its next chunk of
+          `explain_internal_batch_size` integration steps, and it and the texts after it get a 503;
+        - at most `explain_workers` workers explain at once; the others answer explanations 503,
+          so a flood of explanations leaves workers free for predictions.
+        Prediction rows of the batch were answered before, so they never get these statuses."""
+        s = self.settings
+        rows = []
+        for r, req in enumerate(parsed):
+            if "items" not in req or not req["explain"]:
+                continue
+            texts = [item for item in req["items"] if isinstance(item, str)]
+            req["cost"] = req["n_steps"] * sum(len(ids) for ids in self.tokenize(texts)) if texts else 0
+            if req["cost"] > s["explain_budget"]:
+                parsed[r] = error_body(
+                    f"this explanation costs {req['cost']} token-steps (n_steps x tokens, summed over the texts), "
+                    f"the limit is {s['explain_budget']}: lower n_steps or send fewer or shorter texts"
+                )
+            else:
+                rows.append(r)
+        if not rows:
+            return
+        with explain_slot(self.explain_lock_dir, f"{self.model_name}-{self.model_version}", s["explain_workers"]) as got_slot:
+            if not got_slot:
+                for r in rows:
+                    parsed[r] = error_body("every explanation slot is busy on other workers: retry", 503)
+                return
+            self._explain_within_budget(parsed, rows, results, deadline)
+
+    def _explain_within_budget(self, parsed: list[dict], rows: list[int], results: dict, deadline: float) -> None:
+        s = self.settings
+        spent = 0
+        for r in rows:
+            req = parsed[r]
+            texts = [(j, item) for j, item in enumerate(req["items"]) if isinstance(item, str)]
+            if spent + req["cost"] > s["explain_budget"]:
+                parsed[r] = error_body("explanation capacity of this batch is taken by other requests: retry", 503)
+                continue
+            spent += req["cost"]
+            late = error_body(f"explanation not done within {s['explain_deadline']:g} s (server busy): retry", 503)
+            try:
+                for j, text in texts:
+                    try:
+                        results[(r, j)] = self.explain_text(text, req["target_intent"], req["n_steps"], deadline)
+                    except TimeoutError:
+                        results[(r, j)] = late
+            except Exception as exc:  # noqa: BLE001 - one failed explanation must not 503 the batch
+                logger.exception("explanation failed")
+                parsed[r] = error_body(f"explanation failed: {type(exc).__name__}", 500)
+                continue
+            if texts and all(results[(r, j)] is late for j, _ in texts):
+                parsed[r] = late
+
+    @staticmethod
+    def answer_row(req: dict, results: list[dict | None]) -> dict | list:
+        """The answer of one parsed request: its items' results, error objects marked with their index."""
+        if "error" in req:
+            return req
+        items = []
+        for j, (item, result) in enumerate(zip(req["items"], results, strict=True)):
+            item = item if isinstance(item, dict) else result
+            items.append({**item, "index": j} if "error" in item else item)
+        return items if req["is_list"] else items[0]

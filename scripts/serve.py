@@ -21,6 +21,7 @@ from pipeline import cli
 from pipeline.config import PROJECT_ROOT, resolve_path
 from pipeline.services import port_open, stop_pidfile
 from pipeline.services.redis import DEFAULT_RUN_DIR as REDIS_RUN_DIR
+from pipeline.services.redis import PASSWORD_FILE as REDIS_PASSWORD_FILE
 from pipeline.services.redis import PID_FILE as REDIS_PID_FILE
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import (
@@ -80,7 +81,8 @@ def cmd_start(args, params) -> int:
     if not (store / mar).is_file():
         print(f"error: {store / mar} not found: run `make archive`", file=sys.stderr)
         return 2
-    env = {"INTENT_REDIS_URL": params["serve"]["redis_url"]}
+    env = {"INTENT_REDIS_URL": params["serve"]["redis_url"],
+           "INTENT_REDIS_PASSWORD_FILE": str((REDIS_RUN_DIR / REDIS_PASSWORD_FILE).resolve())}
     log_path = params.get("monitor", {}).get("prediction_log", {}).get("path")
     if log_path:  # the worker runs in a temp dir: give the prediction log an absolute path
         env["BETTERPROMPTS_PREDICTION_LOG"] = str(resolve_path(log_path))

@@ -20,6 +20,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from pipeline.config import load_params  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_hash_key(tmp_path_factory) -> Path:
+    """Tests hash prompts with a key of their own, never the user's ~/.config one (servers the
+    tests start inherit it through the environment)."""
+    from model_src.prediction_log import HASH_KEY_ENV
+
+    path = tmp_path_factory.mktemp("secrets") / "prediction_log.key"
+    os.environ[HASH_KEY_ENV] = str(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def params() -> dict:
     """The repository's params.yaml (read-only: copy before changing)."""

@@ -3,6 +3,7 @@ a TorchServe Context built from TorchServe's own classes (no server)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -51,3 +52,17 @@ def set_requests(context, headers: list[dict]) -> None:
     context.request_processor = [RequestProcessor(h) for h in headers]
     context.request_ids = {i: f"req-{i}" for i in range(len(headers))}
     context.metrics.request_ids = context.request_ids
+
+
+@contextlib.contextmanager
+def started(ts, request, timeout: float = 180):
+    """A fixture's TorchServe, started; stopped whatever the tests did, its log tail printed when
+    one of them failed (`request`: the fixture's pytest request)."""
+    ts.start(timeout=timeout)
+    failed_before = request.session.testsfailed
+    try:
+        yield ts
+    finally:
+        if request.session.testsfailed > failed_before:
+            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
+        ts.stop()

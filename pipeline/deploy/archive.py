@@ -130,7 +130,8 @@ def validate_model_dir(model_dir: Path, params: dict) -> dict:
 SERVE_TYPES = {
     "runtime": (str,), "model_name": (str,), "max_text_chars": (int,), "max_batch_texts": (int,),
     "cache_ttl_seconds": (int,), "explain_n_steps": (int,), "explain_max_n_steps": (int,),
-    "explain_max_texts": (int,), "top_k": (int,), "redis_url": (str, type(None)),
+    "explain_max_texts": (int,), "explain_budget_token_steps": (int,), "explain_deadline_seconds": (int, float),
+    "explain_internal_batch_size": (int,), "explain_workers": (int,), "top_k": (int,), "redis_url": (str, type(None)),
     "low_confidence_threshold": (int, float, type(None)), "cache_enabled": (bool,),
     "onnx_min_top1_agreement": (int, float),
 }

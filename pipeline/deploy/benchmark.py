@@ -183,19 +183,17 @@ def served_figures(mar: Path, texts: list[str], *, concurrency: int, latency_n: 
     been up for a while is what users call. The first and last warm-up rounds' throughput are
     reported, so the cold figure is not hidden.
     """
-    import redis
-
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         tmp = Path(tmp)
         cache = RedisServer(port=free_port(), run_dir=tmp / "redis").start()
-        ts = TorchServe(model_store=mar.parent, run_dir=tmp / "ts", env={"INTENT_REDIS_URL": cache.url,
+        ts = TorchServe(model_store=mar.parent, run_dir=tmp / "ts", env={**cache.handler_env(),
                         "BETTERPROMPTS_PREDICTION_LOG": str(tmp / "predictions-{pid}.jsonl")},
                         inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
                         grpc_ports=(free_port(), free_port()))
         try:
             model, described = _start_and_register(ts, mar, registration)
             post = _client(ts.inference_port, ts.keys()["inference"], f"/predictions/{model}")
-            flush = redis.Redis.from_url(cache.url).flushdb
+            flush = cache.client().flushdb
             warmup = _warm_up(post, flush, texts, concurrency, warmup_rounds)
             runs = _measure(ts, model, post, flush, texts, concurrency=concurrency, latency_n=latency_n,
                             repeats=repeats)

@@ -4,8 +4,8 @@ Feedback file (JSONL, one object per line), e.g. written by a labelling tool or 
 endpoint of the backend:
     {"text": "...", "intent": "<true intent>", "model_version": "3", "predicted": "<served intent>",
      "ts": "2025-01-01T12:00:00Z"}
-`text_hash` (model_src.prediction_log.text_hash) may replace `text` when prompts must not be
-stored; `ts` is optional (file order is time order then). Bad rows are returned as rejects
+`text_hash` (model_src.prediction_log.text_hash, an HMAC under this machine's prediction-log key)
+may replace `text` when prompts must not be stored; `ts` is optional (file order is time order then). Bad rows are returned as rejects
 naming file, line and field, never dropped silently.
 
 A/B: two versions judged on the same feedback. When both versions answered the same prompts

@@ -52,7 +52,7 @@ def run_serving(scenarios: list[str], params: dict, model_dir: Path, work: Path,
     redis = RedisServer(port=free_port(), run_dir=work / "redis").start()
     ts = TorchServe(model_store=store, run_dir=work / "torchserve", models={name: first},
                     inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
-                    grpc_ports=(free_port(), free_port()), env={"INTENT_REDIS_URL": redis.url})
+                    grpc_ports=(free_port(), free_port()), env=redis.handler_env())
     mlflow_server = None
     try:
         log.info("Starting TorchServe ...")

@@ -12,7 +12,7 @@ from pipeline.config import PROJECT_ROOT
 from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.services import free_port
 from pipeline.services.torchserve import TorchServe
-from tests.serving_helpers import build_tiny_model_dir
+from tests.serving_helpers import build_tiny_model_dir, started
 
 MODEL = "intent_classifier"
 
@@ -48,11 +48,5 @@ def module_torchserve(tiny_mar_store, torchserve_env, tmp_path_factory, request)
     ts = TorchServe(model_store=store, run_dir=tmp_path_factory.mktemp("ts_run"), models={MODEL: f"{MODEL}.mar"},
                     inference_port=free_port(), management_port=free_port(), metrics_port=free_port(),
                     grpc_ports=(free_port(), free_port()), env=torchserve_env)
-    ts.start(timeout=180)
-    failed_before = request.session.testsfailed
-    try:
+    with started(ts, request):
         yield ts
-    finally:
-        if request.session.testsfailed > failed_before:
-            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
-        ts.stop()

@@ -31,7 +31,7 @@ def redis_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def torchserve_env(redis_server) -> dict[str, str]:
-    return {"INTENT_REDIS_URL": redis_server.url}
+    return redis_server.handler_env()
 
 
 def test_fuzzed_bodies_get_no_5xx_no_worker_crash_and_oversize_is_refused(module_torchserve, params, configured_workers):

@@ -12,16 +12,18 @@ import json
 import shutil
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 import requests
 
+from model_src.prediction_log import text_hash
 from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import free_port, wait_until
 from pipeline.services.redis import RedisServer
 from pipeline.services.torchserve import TorchServe
-from tests.serving_helpers import build_tiny_model_dir
+from tests.serving_helpers import build_tiny_model_dir, started
 
 pytestmark = pytest.mark.integration
 
@@ -60,19 +62,13 @@ def server(store, redis_server, tmp_path_factory, request):
         models={MODEL: f"{MODEL}.mar"},
         registration={"max_batch_delay": "0"},  # as make serve registers it (params serve.max_batch_delay_ms)
         env={
-            "INTENT_REDIS_URL": redis_server.url,
+            **redis_server.handler_env(),
             "BETTERPROMPTS_PREDICTION_LOG": str(run_dir / "prediction_logs" / "predictions-{pid}.jsonl"),
         },
     )
     assign_free_ports(ts)
-    ts.start(timeout=180)
-    failed_before = request.session.testsfailed
-    try:
+    with started(ts, request):
         yield ts
-    finally:
-        if request.session.testsfailed > failed_before:
-            print("\n--- TorchServe log tail ---\n" + ts.log_tail(80))
-        ts.stop()
 
 
 def predict(ts: TorchServe, body, *, version: str | None = None, explain: bool = False, content_type="application/json", token=True):
@@ -138,12 +134,14 @@ def test_mixed_bad_rows_in_one_batch(server):
 
 def test_explanations_route_per_row(server, params):
     text = "Summarize this article about climate policy in three bullet points"
-    with ThreadPoolExecutor(max_workers=3) as pool:
-        explained, predicted, targeted = pool.map(
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        explained, predicted = pool.map(
             lambda args: predict(server, args[0], explain=args[1]),
-            [({"text": text, "n_steps": 8}, True), ({"text": text}, False),
-             ({"text": text, "target_intent": params["intents"][5], "n_steps": 8}, True)],
+            [({"text": text, "n_steps": 8}, True), ({"text": text}, False)],
         )
+    # one explanation at a time here: serve.explain_workers (1) lets one worker explain at once and
+    # the other answers explanations 503 "retry" (test_explanations_wait_for_no_one_... in the unit tests)
+    targeted = predict(server, {"text": text, "target_intent": params["intents"][5], "n_steps": 8}, explain=True)
     assert explained.status_code == 200, explained.text
     words = explained.json()["explanation"]["words"]
     assert [w["word"] for w in words] == text.split()
@@ -171,6 +169,40 @@ def test_redis_cache_up_and_down(server, redis_server):
         return predict(server, {"text": "cache me again"}).json()["cached"]
 
     wait_until(cached_again, timeout=20, interval=1, what="the cache to resume after Redis restarted")
+
+
+def test_a_poisoned_cache_value_is_a_miss(server, redis_server):
+    from handlers.intent_handler import cache_key
+
+    client = redis_server.client()
+    for i, poison in enumerate([b"\x00not json{", b'{"intent": "rm -rf /", "model_version": "1.0"}', b"[" * 50_000]):
+        text = f"What is the boiling point of water on Everest, take {i}?"
+        predict(server, {"text": text})  # the worker reads and writes this Redis (with its password) ...
+        wait_until(lambda t=text: predict(server, {"text": t}).json()["cached"], timeout=5, interval=0.05,
+                   what="the cached answer")
+        client.set(cache_key(MODEL, "1.0", text), poison)  # ... and someone who can reach it poisons the entry
+        response = predict(server, {"text": text})
+        assert response.status_code == 200, response.text
+        assert response.json()["cached"] is False
+
+
+def test_redis_wants_its_password_and_it_is_on_no_command_line(redis_server):
+    import redis
+
+    with pytest.raises(redis.exceptions.AuthenticationError):
+        redis.Redis(host="127.0.0.1", port=redis_server.port, socket_timeout=2).get("any")
+    assert redis_server.client().ping()
+    password = redis_server.password_file.read_text().strip()
+    config = redis_server.run_dir / f"redis-{redis_server.port}.conf"
+    assert {f.stat().st_mode & 0o777 for f in (redis_server.password_file, config)} == {0o600}
+    assert password not in Path(f"/proc/{redis_server.process.pid}/cmdline").read_text()
+    assert "bind 127.0.0.1\n" in config.read_text()
+
+
+def test_an_echoed_huge_value_does_not_become_a_huge_reason_phrase(server):
+    response = predict(server, {"text": "hello", "target_intent": "x" * 900_000}, explain=True)
+    assert response.status_code == 400
+    assert len(response.reason) <= 200 and len(response.text) < 1000
 
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed: make system-deps")
@@ -234,3 +266,8 @@ def test_prediction_log_written_by_the_worker(server):
     record = json.loads(next(f for f in logs if f.stat().st_size).read_text().splitlines()[0])
     assert {"model_version", "text_hash", "intent", "confidence"} <= set(record)
     assert "text" not in record  # privacy default: hash only
+    assert all(f.stat().st_mode & 0o777 == 0o600 for f in logs)
+    # the worker hashes with the key the monitoring tools use (the tests' key file, inherited)
+    records = [json.loads(line) for f in logs for line in f.read_text().splitlines()]
+    assert text_hash("Write a Python function that reverses a linked list") in {r["text_hash"] for r in records}
+    assert any(r.get("cached") for r in records)  # cache hits are logged too

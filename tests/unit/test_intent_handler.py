@@ -30,11 +30,12 @@ def torch_params(params):
 
 
 @pytest.fixture(scope="module")
-def handler(model_dir, torch_params):
+def handler(model_dir, torch_params, tmp_path_factory):
     h = ih.IntentHandler()
     ctx = make_context(model_dir, torch_params)
     h.initialize(ctx)
     h.settings["redis_url"] = None  # unit tests: no Redis unless a test sets a client
+    h.explain_lock_dir = tmp_path_factory.mktemp("explain_slots")  # not /tmp, shared with other test runs
     return h
 
 
@@ -454,3 +455,186 @@ def test_archive_falls_back_to_torch_when_onnx_parity_is_too_low(model_dir, para
     parity = json.loads((tmp_path / "staging" / "onnx_parity.json").read_text())
     assert parity["n"] == 30 and parity["passed"] is False
     assert yaml.safe_load(staged["config_file"].read_text())["handler"]["serve"]["runtime"] == "torch"
+
+
+# --- hardening: poisoned cache, per-row failures, echoed input, bounded explanations -----------
+
+
+@pytest.fixture
+def poisonable_cache(handler):
+    """The handler with a FakeRedis a test can write anything into."""
+    fake = FakeRedis()
+    handler.settings["redis_url"], handler.redis, handler.redis_retry_at = "redis://fake", fake, 0.0
+    yield fake
+    handler.cache_flush()
+    handler.settings["redis_url"], handler.redis, handler.redis_retry_at = None, None, 0.0
+
+
+def test_poisoned_cache_values_are_misses_per_row(handler, poisonable_cache):
+    good = "what is the tallest mountain in Africa?"
+    run(handler, [(TEXT, good.encode())])
+    handler.cache_flush()
+    valid = json.loads(poisonable_cache.store[ih.cache_key("intent_classifier", "1.0", good)])
+    poison = {
+        "not json": b"\x00garbage{",
+        "not utf-8": b"\xff\xfe\xfd",
+        "a list": b"[1, 2]",
+        "nested too deep": b"[" * 100_000,
+        "unknown intent": json.dumps({**valid, "intent": "rm -rf"}).encode(),
+        "other version": json.dumps({**valid, "model_version": "0.9"}).encode(),
+        "no probabilities": json.dumps({k: v for k, v in valid.items() if k != "all_intents"}).encode(),
+        "string confidence": json.dumps({**valid, "confidence": "high"}).encode(),
+    }
+    texts = [f"poisoned prompt about {name}" for name in poison]
+    for text, value in zip(texts, poison.values(), strict=True):
+        poisonable_cache.store[ih.cache_key("intent_classifier", "1.0", text)] = value
+    answers, statuses = run(handler, [(TEXT, t.encode()) for t in [*texts, good]])
+    assert statuses == [(200, None)] * (len(texts) + 1)
+    assert [a["cached"] for a in answers] == [False] * len(texts) + [True]
+    assert all(a["intent"] in handler.intents for a in answers)
+
+
+def test_an_unexpected_error_on_one_row_answers_that_row_500(handler, monkeypatch):
+    predict = handler.predict_texts
+
+    def fails_on_boom(texts):
+        if any("boom" in t for t in texts):
+            raise RuntimeError("a bug that only this prompt triggers")
+        return predict(texts)
+
+    monkeypatch.setattr(handler, "predict_texts", fails_on_boom)
+    answers, statuses = run(handler, [(TEXT, b"first fine prompt"), (TEXT, b"this one goes boom"),
+                                      (JSON, json.dumps({"texts": ["fine", "also fine"]}).encode())])
+    assert [code for code, _ in statuses] == [200, 500, 200]
+    assert answers[1] == {"error": "prediction failed: RuntimeError", "code": 500}
+    assert answers[0]["intent"] in handler.intents and len(answers[2]) == 2
+
+
+def test_echoed_client_input_is_cut_in_messages_and_reason_phrases(handler):
+    huge = "x" * 1_000_000
+    rows = [
+        ({**JSON, "explain": "True"}, json.dumps({"text": "hello", "target_intent": huge}).encode()),
+        ({**JSON, "explain": "True"}, json.dumps({"text": "hello", "n_steps": [huge]}).encode()),
+        (JSON, json.dumps({"text": "hello", "texts": [huge]}).encode()),
+    ]
+    answers, statuses = run(handler, rows)
+    assert [code for code, _ in statuses] == [400, 400, 400]
+    for answer, (_, phrase) in zip(answers, statuses, strict=True):
+        assert len(phrase) <= ih.REASON_CHARS and "\n" not in phrase
+        assert len(answer["error"]) < 1000
+    assert "1000002 characters" in answers[0]["error"]  # says how long the echoed value was
+
+
+@pytest.fixture
+def explain_limits(handler):
+    saved = {k: handler.settings[k] for k in ("explain_budget", "explain_deadline")}
+    yield handler.settings
+    handler.settings.update(saved)
+
+
+def explain_row(body: dict) -> tuple[dict, bytes]:
+    return {**JSON, "explain": "True"}, json.dumps(body).encode()
+
+
+def test_explanation_budget_bounds_a_batch_and_spares_predictions(handler, explain_limits):
+    text = "Please write a haiku about autumn rain"
+    tokens = len(handler.tokenize([text])[0])
+    explain_limits["explain_budget"] = 2 * 5 * tokens  # two one-text explanations of 5 steps
+    rows = [
+        explain_row({"texts": [text] * 3, "n_steps": 5}),  # 3 texts: more than the budget on its own
+        explain_row({"text": text, "n_steps": 5}),
+        (JSON, json.dumps({"text": text}).encode()),
+        explain_row({"text": text, "n_steps": 5}),
+        explain_row({"text": text, "n_steps": 5}),  # the budget is spent: retry later
+    ]
+    answers, statuses = run(handler, rows)
+    assert [code for code, _ in statuses] == [400, 200, 200, 200, 503]
+    assert f"costs {3 * 5 * tokens} token-steps" in answers[0]["error"] and str(2 * 5 * tokens) in answers[0]["error"]
+    assert "explanation" in answers[1] and "explanation" in answers[3] and "explanation" not in answers[2]
+    assert "retry" in answers[4]["error"]
+
+
+def test_no_explanation_runs_past_the_deadline(handler, explain_limits, monkeypatch):
+    text = "Summarize this meeting in three bullet points"
+    explain_limits["explain_deadline"] = 0.0
+    answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5}), (TEXT, text.encode()),
+                                      explain_row({"texts": [text, text], "n_steps": 5})])
+    assert [code for code, _ in statuses] == [503, 200, 503]
+    assert "not done within 0 s" in answers[0]["error"] and answers[1]["intent"] in handler.intents
+
+    explain, clock = handler.explain_text, FakeClock()
+
+    def slow_explain(*args):
+        done = explain(*args)
+        clock.now += 2.0  # this text took 2 s
+        return done
+
+    explain_limits["explain_deadline"] = 1.0  # the first text is done in time, the second is not
+    monkeypatch.setattr(handler, "explain_text", slow_explain)
+    monkeypatch.setattr(handler, "clock", clock)
+    answers, statuses = run(handler, [explain_row({"texts": [text, text], "n_steps": 5})])
+    assert statuses == [(200, None)]
+    done, late = answers[0]
+    assert "explanation" in done and (late["code"], late["index"]) == (503, 1)
+
+
+class FakeClock:
+    """A monotonic clock that moves only when a test says so."""
+
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_long_explanation_stops_between_chunks_of_steps_at_the_deadline(handler, monkeypatch):
+    """On a busy box one text alone can outlast TorchServe's response timeout: the deadline is
+    checked before every chunk of integration steps, not only between texts."""
+    import captum.attr
+
+    clock, chunks = FakeClock(), []
+    attribute = captum.attr.LayerIntegratedGradients.attribute
+
+    def each_chunk_takes_a_second(self, *args, **kwargs):
+        forward = self.forward_func
+
+        def slow_forward(*inputs):
+            chunks.append(inputs[0].shape[0])
+            clock.now += 1.0
+            return forward(*inputs)
+
+        self.forward_func = slow_forward
+        return attribute(self, *args, **kwargs)
+
+    monkeypatch.setattr(captum.attr.LayerIntegratedGradients, "attribute", each_chunk_takes_a_second)
+    monkeypatch.setattr(handler, "clock", clock)
+    with pytest.raises(TimeoutError, match="explanation deadline"):
+        handler.explain_text("Summarize this meeting in three bullet points", None, 50, clock.now + 2.5)
+    assert len(chunks) == 3  # 50 steps come in chunks of explain_internal_batch_size; the 4th never ran
+    assert max(chunks) <= handler.settings["explain_internal_batch_size"]
+
+
+def test_cache_hits_are_logged_too(handler, poisonable_cache, tmp_path):
+    from model_src.prediction_log import PredictionLogger, read_prediction_log
+
+    handler.prediction_log = PredictionLogger(tmp_path / "p.jsonl")
+    try:
+        for _ in range(2):
+            run(handler, [(TEXT, b"which planet has the most moons?")])
+            handler.cache_flush()
+    finally:
+        handler.prediction_log.close()
+        handler.prediction_log = None
+    assert [r["cached"] for r in read_prediction_log(tmp_path)] == [False, True]
+
+
+def test_explanations_wait_for_no_one_when_other_workers_hold_every_slot(handler):
+    text = "Translate this sentence into Italian"
+    slot = f"{handler.model_name}-{handler.model_version}"
+    with ih.explain_slot(handler.explain_lock_dir, slot, 1) as held:  # another worker is explaining
+        assert held
+        answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5}), (TEXT, text.encode())])
+    assert [code for code, _ in statuses] == [503, 200]
+    assert "slot" in answers[0]["error"]
+    assert run(handler, [explain_row({"text": text, "n_steps": 5})])[1] == [(200, None)]  # released: served again

@@ -10,6 +10,7 @@ import pytest
 from model_src.prediction_log import (
     PredictionLogger,
     RotatingJsonlWriter,
+    load_hash_key,
     log_files,
     read_prediction_log,
     text_hash,
@@ -143,3 +144,113 @@ def test_log_never_raises_on_unserialisable_values(tmp_path):
     assert _log_one(logger)
     logger.close()
     assert logger.stats()["errors"] == 1 and logger.stats()["written"] == 1
+
+
+# --- privacy: keyed hash, private files, retention ----------------------------------------------
+
+
+def test_text_hash_is_keyed_and_not_a_bare_sha256(tmp_path):
+    import hashlib
+
+    key_a, key_b = load_hash_key(tmp_path / "a.key"), load_hash_key(tmp_path / "b.key")
+    assert key_a != key_b
+    assert text_hash("Write a poem", key_a) != text_hash("Write a poem", key_b)
+    assert text_hash("Write a poem", key_a) == text_hash("  write   a POEM ", key_a)
+    assert text_hash("Write a poem") != hashlib.sha256(b"write a poem").hexdigest()  # a dictionary cannot reverse it
+
+
+def test_hash_key_is_generated_once_private_and_reused(tmp_path):
+    path = tmp_path / "secrets" / "log.key"
+    key = load_hash_key(path)
+    assert (path.stat().st_mode & 0o777, path.parent.stat().st_mode & 0o777) == (0o600, 0o700)
+    load_hash_key.cache_clear()
+    assert load_hash_key(path) == key  # read back, not regenerated
+    assert list(path.parent.iterdir()) == [path]  # no temp file left behind
+
+
+def test_log_files_are_private(tmp_path):
+    logger = PredictionLogger(tmp_path / "logs" / "p.jsonl")
+    _log_one(logger)
+    logger.close()
+    assert (tmp_path / "logs" / "p.jsonl").stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "logs").stat().st_mode & 0o777 == 0o700
+
+
+def _age(path, seconds: float) -> None:
+    import os
+    import time
+
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+def test_retention_purges_old_files_of_every_worker(tmp_path):
+    hour = 3600
+    logger = PredictionLogger(tmp_path / "predictions-{pid}.jsonl", retention_seconds=10 * hour,
+                              raw_text_retention_seconds=2 * hour)
+    files = {
+        "predictions-1.jsonl": 11 * hour,  # a dead worker's file, past retention
+        "predictions-2.jsonl.3": 11 * hour,  # a rotated file, past retention
+        "predictions-2.jsonl": 1 * hour,  # recent
+        "predictions-3-raw.jsonl": 3 * hour,  # raw text, past its own shorter retention
+        "predictions-4-raw.jsonl.1": 1 * hour,
+        "notes.txt": 100 * hour,  # not a log file: never touched
+    }
+    for name, age in files.items():
+        (tmp_path / name).write_text('{"a": 1}\n')
+        _age(tmp_path / name, age)
+    deleted = {p.name for p in logger.purge()}
+    logger.close()
+    assert deleted == {"predictions-1.jsonl", "predictions-2.jsonl.3", "predictions-3-raw.jsonl"}
+    assert {p.name for p in tmp_path.iterdir()} == set(files) - deleted | {logger.path.name}
+
+
+def test_a_worker_rotates_its_file_by_age_so_retention_can_delete_it(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl", retention_seconds=3600, rotate_seconds=60)
+    _log_one(logger)
+    logger.flush()
+    _age(tmp_path / "p.jsonl", 7200)
+    logger._writer._opened -= 7200  # the file was started two hours ago
+    assert logger.purge() == [tmp_path / "p.jsonl.1"]  # rotated away, then deleted as too old
+    _log_one(logger, text="a new prompt")
+    logger.close()
+    assert len(list(read_prediction_log(tmp_path))) == 1
+
+
+def test_a_purged_active_file_is_started_again(tmp_path):
+    logger = PredictionLogger(tmp_path / "p.jsonl")
+    _log_one(logger)
+    logger.flush()
+    (tmp_path / "p.jsonl").unlink()  # e.g. deleted by another worker's retention pass while idle
+    _log_one(logger, text="after the purge")
+    logger.close()
+    assert len(list(read_prediction_log(tmp_path))) == 1
+    assert (tmp_path / "p.jsonl").stat().st_mode & 0o777 == 0o600
+
+
+def test_raw_text_goes_to_raw_files_with_their_own_retention(tmp_path, params):
+    logger = PredictionLogger(tmp_path / "predictions-{pid}.jsonl", log_raw_text=True)
+    assert logger.path.name.endswith("-raw.jsonl")
+    logger.close()
+    cfg = {"monitor": {"log_raw_text": True, "prediction_log": {
+        "path": str(tmp_path / "p.jsonl"), "retention_days": 30, "raw_text_retention_days": 0.5}}}
+    logger = PredictionLogger.from_params(cfg)
+    assert (logger.retention_seconds, logger.raw_text_retention_seconds) == (30 * 86400, 43200)
+    logger.close()
+
+
+def test_feedback_and_active_learning_join_on_the_logged_hash(tmp_path, intents):
+    from pipeline.monitoring.active_learning import select_uncertain
+    from pipeline.monitoring.feedback import load_feedback
+
+    logger = PredictionLogger(tmp_path / "log" / "p.jsonl", log_raw_text=True)
+    _log_one(logger, text="Write a poem about rain", intent=intents[0])
+    logger.close()
+    (record,) = read_prediction_log(tmp_path / "log")
+    feedback = tmp_path / "fb.jsonl"
+    feedback.write_text(json.dumps({"text": "write a poem  about rain", "intent": intents[0],
+                                    "model_version": "3", "predicted": intents[0]}) + "\n")
+    (row,), _ = load_feedback(feedback, intents)
+    assert row.text_hash == record["text_hash"]
+    candidate = {"text": record["text"], "probabilities": {intents[0]: 0.5, intents[1]: 0.5}}
+    assert select_uncertain([candidate], 1, "margin", 0.8, exclude_hashes={record["text_hash"]}) == []

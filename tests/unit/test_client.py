@@ -191,3 +191,13 @@ def test_a_half_written_key_file_is_read_again(tmp_path):
     path.write_text('{"inference": {"ke')
     threading.Timer(0.2, lambda: path.write_text('{"inference": {"key": "k"}}')).start()
     assert TokenFile(path).read() == "k"
+
+
+def test_the_benchmarks_light_client_follows_a_renewal_too(fake):
+    from pipeline.deploy.benchmark import _client
+
+    post = _client(fake.server.server_address[1], TokenFile(fake.key_file), "/predictions/intent_classifier")
+    assert post("hello")[0] == 200
+    fake.renew()
+    assert post("hello again")[0] == 200
+    assert fake.auth_seen[-2:] == ["Bearer key-1", "Bearer key-2"]

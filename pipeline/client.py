@@ -10,7 +10,8 @@ Why a client and not bare requests: TorchServe tokens expire and the renewer
 (pipeline/services/token_renewer.py) replaces them in key_file.json, so a token read once goes
 stale. Every call here reads the token from the key file, and on a token refusal (TorchServe
 answers 400 with InvalidKeyException; 401 from a proxy) re-reads the file and retries once.
-503 (and whatever `retry_statuses` adds) and dropped connections are retried with back-off;
+503 (and whatever `retry_statuses` adds), rows of a worker that died ("Worker died.", whatever
+the status) and dropped connections are retried with back-off;
 any other 4xx raises ClientError carrying the server's message. The project's own load
 generators (reliability scenarios, rollout probes, benchmark) use `IntentClient.request`.
 """
@@ -28,6 +29,9 @@ import requests
 
 CHUNK = 100  # texts per request: the handler's serve.max_batch_texts
 TOKEN_REFUSED = "InvalidKeyException"  # TorchServe's error type for a missing, wrong or expired token
+# TorchServe's message for the rows of a batch whose worker process died; the status varies (500,
+# 507 measured after a SIGKILL, 413 when it reads exit code 137 as out of memory)
+WORKER_DIED = "Worker died."
 
 
 class ClientError(Exception):
@@ -60,6 +64,17 @@ def token_refused(status: int, body: bytes) -> bool:
     except ValueError:
         return False
     return isinstance(error, dict) and error.get("type") == TOKEN_REFUSED
+
+
+def worker_died(status: int, body: bytes) -> bool:
+    """The request reached a worker that died under it: safe to send again (a prediction changes nothing)."""
+    if status < 400:
+        return False
+    try:
+        error = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(error, dict) and error.get("message") == WORKER_DIED
 
 
 class TokenFile:
@@ -248,7 +263,8 @@ class IntentClient:
                 reply.token_rereads += 1
                 key = self._token.refresh(key)
                 continue
-            retriable = reply.response is None or reply.status in self.retry_statuses
+            retriable = (reply.response is None or reply.status in self.retry_statuses
+                         or worker_died(reply.status, reply.response.content))
             if not retriable or reply.attempts > self.retries + reply.token_rereads:
                 return reply
             self.sleep(self.backoff * (reply.attempts - reply.token_rereads))

@@ -51,7 +51,8 @@ PROMPTS = (
     "Here are monthly sales: 120, 135, 90, 160. What's the trend?",
     "Write a short poem about autumn rain",
 )
-# a worker killed mid-batch answers its rows 500 ("Worker died"); predictions are safe to repeat
+# server errors the load loops retry (predictions are safe to repeat); the client also retries the
+# rows of a killed worker, which TorchServe answers "Worker died." with 500, 507 or 413
 RETRIED_STATUSES = (500, 502, 503, 504)
 
 
@@ -201,7 +202,7 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
                 recovery_timeout: float = 120.0, retries: int = 3, backoff: float = 1.0) -> dict:
     """Kill one worker process with SIGKILL while `concurrency` clients post; TorchServe must
     start a new worker, and every request must be answered (the client retries the killed
-    worker's batch, answered 500 "Worker died") with the answer for its own text."""
+    worker's batch, answered "Worker died.") with the answer for its own text."""
     before = worker_pids(ts, model)
     if not before:
         raise RuntimeError(f"{model} has no READY worker to kill")

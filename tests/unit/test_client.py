@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import json
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from pipeline.client import ClientError, Explanation, IntentClient, Prediction, RowError, TokenFile
+from tests.http_helpers import JsonHandler
 
 TOKEN_ERROR = {"code": 400, "type": "InvalidKeyException",
                "message": "Token Authorization failed. Token either incorrect, expired, or not provided correctly"}
@@ -31,14 +32,12 @@ class FakeTorchServe:
         self.key_file, self.key = key_file, "key-1"
         self.write_key_file()
         self.unavailable = 0  # answer this many requests with 503 first
+        self.dead_worker_statuses: list[int] = []  # then these, as TorchServe answers a dead worker's rows
         self.bodies: list[dict] = []
         self.auth_seen: list[str] = []
         fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):
-                pass
-
+        class Handler(JsonHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 fake.auth_seen.append(self.headers.get("Authorization", ""))
@@ -49,6 +48,9 @@ class FakeTorchServe:
                     fake.unavailable -= 1
                     return self.reply(503, {"code": 503, "type": "ServiceUnavailableException",
                                             "message": "Model \"intent_classifier\" has no worker to serve inference request."})
+                if fake.dead_worker_statuses:
+                    return self.reply(fake.dead_worker_statuses.pop(0),
+                                      {"code": 507, "type": "InternalServerException", "message": "Worker died."})
                 if "texts" in body:
                     return self.reply(200, [{"error": "empty text", "code": 400, "index": i} if not t else answer(t)
                                             for i, t in enumerate(body["texts"])])
@@ -62,13 +64,6 @@ class FakeTorchServe:
                                           "words": [{"word": "fix", "start": 0, "end": 3, "attribution": 0.7}]}
                 return self.reply(200, out)
 
-            def reply(self, status, payload):
-                data = json.dumps(payload).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True)
@@ -151,6 +146,12 @@ def test_503_is_retried_with_back_off_until_answered(fake):
     reply = client.request("POST", "predictions/intent_classifier", json={"text": "hello"})
     assert reply.status == 200 and reply.attempts == 3
     assert sleeps == [0.5, 1.0]
+
+
+def test_rows_of_a_worker_that_died_are_sent_again_whatever_the_status(fake):
+    fake.dead_worker_statuses = [507, 413, 500]
+    reply = client_for(fake).request("POST", "predictions/intent_classifier", json={"text": "hello"})
+    assert reply.status == 200 and reply.attempts == 4
 
 
 def test_503_beyond_the_retries_raises_with_the_servers_message(fake):

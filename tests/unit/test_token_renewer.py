@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from pipeline.services import token_renewer
+from tests.http_helpers import JsonHandler
 
 
 def write_keys(path, expires: dict[str, datetime]) -> None:
@@ -37,19 +38,13 @@ def test_due_tokens_are_renewed_with_the_api_key_and_the_rest_wait(tmp_path):
     write_keys(key_file, {"inference": now + timedelta(seconds=1), "management": now + timedelta(hours=1)})
     seen = []
 
-    class TokenApi(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
+    class TokenApi(JsonHandler):
         def do_GET(self):  # like TorchServe: a new expiry for the renewed key, file rewritten
             seen.append((self.path, self.headers.get("Authorization")))
             keys = token_renewer.expirations(key_file)
             keys[self.path.split("type=")[1]] = datetime.now(UTC) + timedelta(hours=1)
             write_keys(key_file, keys)
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
+            self.reply(200, {})
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), TokenApi)
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()

@@ -190,6 +190,13 @@ def worker_pids(ts, model: str) -> list[int]:
                   if w.get("status") == "READY" and w.get("pid"))
 
 
+def all_workers_ready(ts, model: str) -> bool:
+    """Every worker of the default version READY, as many as its minWorkers (start() waits for one)."""
+    entry = ts.describe(model)[0]
+    workers = entry.get("workers", [])
+    return len(workers) >= int(entry.get("minWorkers", 1)) and all(w.get("status") == "READY" for w in workers)
+
+
 def predict_once(ts, model: str, text: str = PROMPTS[0], timeout: float = 30.0) -> Call:
     return call(ts.client(retries=0, timeout=timeout), f"predictions/{model}", text)
 
@@ -203,9 +210,9 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
     """Kill one worker process with SIGKILL while `concurrency` clients post; TorchServe must
     start a new worker, and every request must be answered (the client retries the killed
     worker's batch, answered "Worker died.") with the answer for its own text."""
+    # a worker still starting would later pass for the replacement of the killed one
+    wait_until(lambda: all_workers_ready(ts, model), recovery_timeout, interval=0.2, what="every worker READY")
     before = worker_pids(ts, model)
-    if not before:
-        raise RuntimeError(f"{model} has no READY worker to kill")
     path = f"predictions/{model}"
     reference_client = ts.client(retries=0)
     reference = {text: call(reference_client, path, text).all_intents for text in PROMPTS}

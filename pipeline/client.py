@@ -53,28 +53,23 @@ def server_message(response: requests.Response) -> str:
     return str(body)[:500]
 
 
-def token_refused(status: int, body: bytes) -> bool:
-    """A 401, or TorchServe's 400 for a token it does not accept (not a bad request body)."""
-    if status == 401:
-        return True
-    if status != 400:
-        return False
+def error_body(body: bytes) -> dict:
+    """A JSON error object ({"code", "type", "message"} from TorchServe), or {} for anything else."""
     try:
         error = json.loads(body)
     except ValueError:
-        return False
-    return isinstance(error, dict) and error.get("type") == TOKEN_REFUSED
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def token_refused(status: int, body: bytes) -> bool:
+    """A 401, or TorchServe's 400 for a token it does not accept (not a bad request body)."""
+    return status == 401 or (status == 400 and error_body(body).get("type") == TOKEN_REFUSED)
 
 
 def worker_died(status: int, body: bytes) -> bool:
     """The request reached a worker that died under it: safe to send again (a prediction changes nothing)."""
-    if status < 400:
-        return False
-    try:
-        error = json.loads(body)
-    except ValueError:
-        return False
-    return isinstance(error, dict) and error.get("message") == WORKER_DIED
+    return status >= 400 and error_body(body).get("message") == WORKER_DIED
 
 
 class TokenFile:

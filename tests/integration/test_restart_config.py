@@ -9,7 +9,7 @@ import requests
 from pipeline.services import free_port
 from pipeline.services.torchserve import CONFIG_TEMPLATE, TorchServe, override_properties, read_properties
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]  # two TorchServe starts
 
 MODEL = "intent_classifier"
 HARDENED_MAX_REQUEST = 4096  # bytes; config.properties ships 1 MB

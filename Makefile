@@ -155,7 +155,7 @@ serve: install model_store/intent_classifier.mar ## Start TorchServe + Redis on 
 	$(PYTHON) scripts/serve.py --params $(PARAMS) redis --optional
 	$(PYTHON) scripts/serve.py --params $(PARAMS) start
 
-stop: ## Stop TorchServe and the Redis cache started by make serve/redis
+stop: ## Stop TorchServe, its token renewer and the Redis cache started by make serve/redis
 	$(PYTHON) scripts/serve.py --params $(PARAMS) stop
 
 token: ## Print the TorchServe tokens and ready curl lines (eval "$(make -s token)" exports them)

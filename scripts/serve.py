@@ -7,7 +7,9 @@
     python scripts/serve.py stop       # stops both
 
 Everything TorchServe writes (config, key_file.json with the tokens, logs, snapshots) stays in
-run/torchserve/ (git-ignored). Exit codes: 0 ok, 1 failed to start/stop, 2 nothing to act on.
+run/torchserve/ (git-ignored). A token renewer runs next to TorchServe and replaces each token
+serve.token_renewal_margin_min before it expires: read tokens from key_file.json (pipeline/client.py
+does) rather than keeping the ones `token` prints. Exit codes: 0 ok, 1 failed to start/stop, 2 nothing to act on.
 """
 
 from __future__ import annotations
@@ -95,11 +97,12 @@ def cmd_start(args, params) -> int:
         management_port=args.management_port or _port(props["management_address"]),
         metrics_port=args.metrics_port or _port(props["metrics_address"]),
         env=env,
+        token_renewal_margin_s=float(params["serve"]["token_renewal_margin_min"]) * 60,
     )
     print(f"Starting TorchServe with {store / mar} (logs: {ts.run_dir / 'torchserve.log'}) ...")
     try:
         ts.start(timeout=args.timeout, restore=not args.fresh)
-    except (RuntimeError, FileNotFoundError) as exc:
+    except (RuntimeError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     ts.save_state()

@@ -437,7 +437,7 @@ class Rollout:
     def _warm_up(self, version: str) -> dict:
         texts = [row["text"] for row in self._probe()[: self.cfg.warmup_requests]]
         url = self.ts.inference_url(f"predictions/{self.model}/{version}")
-        result = self.send(url, texts, self.ts.headers("inference"), concurrency=1)
+        result = self.send(url, texts, self.ts.client(retries=0), concurrency=1)
         failed = sum(1 for s in result.statuses if s != 200)
         return {"sent": len(texts), "failed": failed, "statuses": sorted(set(result.statuses))}
 
@@ -493,10 +493,10 @@ class Rollout:
         live = live_stats(read_access_log(self.proxy.access_log, since=step_start, offset=offset))
         rows = self._probe()
         texts, labels = [r["text"] for r in rows], [r["intent"] for r in rows]
-        headers = self.ts.headers("inference")
+        client = self.ts.client(retries=0)  # no retries: a failing version must show
         results = {
             role: self.send(
-                f"{self.proxy.url}/predictions/{self.model}/{version}", texts, headers, self.cfg.probe_concurrency
+                f"{self.proxy.url}/predictions/{self.model}/{version}", texts, client, self.cfg.probe_concurrency
             )
             for role, version in (("canary", state.canary), ("stable", state.stable))
         }

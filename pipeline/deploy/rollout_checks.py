@@ -23,6 +23,8 @@ import numpy as np
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from pipeline.client import IntentClient
+
 
 @dataclass(frozen=True)
 class Thresholds:
@@ -136,16 +138,14 @@ class ProbeResult:
     answered_by: list[str | None]
 
 
-def send_probe(
-    url: str, texts: list[str], headers: dict[str, str], concurrency: int = 4, timeout: float = 30.0
-) -> ProbeResult:
-    """POST each text alone to `url` (a versioned prediction URL) and keep status, intent, time."""
+def send_probe(url: str, texts: list[str], client: IntentClient, concurrency: int = 4) -> ProbeResult:
+    """POST each text alone to `url` (a versioned prediction URL) and keep status, intent, time.
+    The client follows token renewals; give it no retries, so a failing version shows."""
 
     def one(text: str) -> tuple[str | None, int, float, str | None]:
         started = time.perf_counter()
-        try:
-            response = requests.post(url, json={"text": text}, headers=headers, timeout=timeout)
-        except requests.RequestException:
+        response = client.request("POST", url, json={"text": text}).response
+        if response is None:
             return None, 0, (time.perf_counter() - started) * 1000.0, None
         elapsed = (time.perf_counter() - started) * 1000.0
         intent = None

@@ -35,6 +35,7 @@ from pathlib import Path
 import requests
 import yaml
 
+from pipeline.client import IntentClient
 from pipeline.config import PROJECT_ROOT, load_params
 from pipeline.modeling.workers import spawn
 from pipeline.reliability.fuzz_bodies import FuzzBody
@@ -50,6 +51,9 @@ PROMPTS = (
     "Here are monthly sales: 120, 135, 90, 160. What's the trend?",
     "Write a short poem about autumn rain",
 )
+# server errors the load loops retry (predictions are safe to repeat); the client also retries the
+# rows of a killed worker, which TorchServe answers "Worker died." with 500, 507 or 413
+RETRIED_STATUSES = (500, 502, 503, 504)
 
 
 # -----------------------------------------------------------------------------
@@ -58,52 +62,50 @@ PROMPTS = (
 
 @dataclass
 class Call:
+    text: str
     started: float
     finished: float
     status: int | None  # final HTTP status, None when the last attempt got no response
     attempts: int
+    token_rereads: int = 0
     error: str | None = None  # client-side error of the last attempt (connection reset, timeout)
     cached: bool | None = None
     model_version: str | None = None
+    all_intents: dict[str, float] | None = None  # what the answer says about its text
+
+    @property
+    def retries(self) -> int:
+        """Attempts beyond the first that were not a token re-read (5xx, dropped connection)."""
+        return self.attempts - 1 - self.token_rereads
 
 
-def post(session: requests.Session, url: str, data: bytes, headers: dict, *, timeout: float,
-         retries: int = 0, backoff: float = 0.5) -> Call:
-    """POST with up to `retries` retries on 5xx or no response; the final outcome is returned."""
-    started, attempts = time.monotonic(), 0
-    while True:
-        attempts += 1
-        status, error, payload = None, None, None
+def call(client: IntentClient, path: str, text: str) -> Call:
+    """One prediction through the project's client (its retries and token re-reads), recorded."""
+    started = time.monotonic()
+    reply = client.request("POST", path, data=json.dumps({"text": text}).encode(),
+                           headers={"Content-Type": "application/json"})
+    result = Call(text, started, time.monotonic(), reply.status, reply.attempts, reply.token_rereads, reply.error)
+    if reply.status == 200:
         try:
-            response = session.post(url, data=data, headers=headers, timeout=timeout)
-            status = response.status_code
-            if status == 200:
-                payload = response.json()
-        except requests.RequestException as exc:
-            error = type(exc).__name__
+            payload = reply.response.json()
         except ValueError:
-            error = "response is not JSON"
-        if (status is not None and status < 500) or attempts > retries:
-            break
-        time.sleep(backoff * attempts)
-    call = Call(started, time.monotonic(), status, attempts, error)
-    if isinstance(payload, dict):
-        call.cached, call.model_version = payload.get("cached"), payload.get("model_version")
-    return call
+            result.error = "response is not JSON"
+            return result
+        if isinstance(payload, dict):
+            result.cached, result.model_version = payload.get("cached"), payload.get("model_version")
+            result.all_intents = payload.get("all_intents")
+    return result
 
 
 @dataclass
 class LoadLoop:
     """`concurrency` clients posting prompts until stop() or max_requests; every call recorded."""
 
-    url: str
-    headers: dict
+    client: IntentClient
+    path: str
     texts: tuple[str, ...] = PROMPTS
     concurrency: int = 8
     max_requests: int = 20_000
-    timeout: float = 30.0
-    retries: int = 3
-    backoff: float = 0.5
     calls: list[Call] = field(default_factory=list, init=False)
     started: int = field(default=0, init=False)
     _stop: threading.Event = field(default_factory=threading.Event, init=False)
@@ -112,22 +114,14 @@ class LoadLoop:
 
     def _client(self, seed: int) -> None:
         rng = random.Random(seed)
-        headers = {**self.headers, "Content-Type": "application/json"}
-        with requests.Session() as session:
-            while not self._stop.is_set():
-                with self._lock:
-                    if self.started >= self.max_requests:
-                        return
-                    self.started += 1
-                call = None
-                try:
-                    body = json.dumps({"text": rng.choice(self.texts)}).encode()
-                    call = post(session, self.url, body, headers, timeout=self.timeout,
-                                retries=self.retries, backoff=self.backoff)
-                finally:
-                    if call is not None:
-                        with self._lock:
-                            self.calls.append(call)
+        while not self._stop.is_set():
+            with self._lock:
+                if self.started >= self.max_requests:
+                    return
+                self.started += 1
+            result = call(self.client, self.path, rng.choice(self.texts))
+            with self._lock:
+                self.calls.append(result)
 
     def start(self) -> LoadLoop:
         self._threads = [threading.Thread(target=self._client, args=(i,), daemon=True) for i in range(self.concurrency)]
@@ -148,6 +142,24 @@ class LoadLoop:
                        for c in self.calls)
 
 
+def distance(a: dict[str, float], b: dict[str, float]) -> float:
+    return sum(abs(a[k] - b.get(k, 0.0)) for k in a)
+
+
+def own_answers(calls: list[Call], reference: dict[str, dict[str, float]]) -> dict:
+    """Whether each answer is the one for its own text: of the reference answers (each prompt
+    asked alone before the load), the nearest to what the call got must be its text's."""
+    answered = [c for c in calls if c.status == 200]
+    nearest = [min(reference, key=lambda t, c=c: distance(reference[t], c.all_intents or {})) for c in answered]
+    gaps = [distance(reference[a], reference[b]) for a, b in itertools.combinations(reference, 2)]
+    return {
+        "wrong_answers": sum(n != c.text for n, c in zip(nearest, answered, strict=True)),
+        "reference_min_gap": round(min(gaps, default=0.0), 4),
+        "max_deviation_from_reference": round(max((distance(reference[c.text], c.all_intents or {})
+                                                   for c in answered), default=0.0), 4),
+    }
+
+
 def summarize(calls: list[Call], started: int) -> dict:
     answered = [c for c in calls if c.status == 200]
     failed = [c for c in calls if c.status != 200]
@@ -158,8 +170,10 @@ def summarize(calls: list[Call], started: int) -> dict:
         "answered": len(answered),
         "failed": len(failed),
         "lost": started - len(calls),
-        "retried": sum(c.attempts > 1 for c in calls),
-        "answered_after_retry": sum(c.attempts > 1 for c in answered),
+        "retried": sum(c.retries > 0 for c in calls),
+        "client_retries_done": sum(c.retries for c in calls),
+        "token_rereads": sum(c.token_rereads for c in calls),
+        "answered_after_retry": sum(c.retries > 0 for c in answered),
         "failed_statuses": dict(Counter(str(c.status) if c.status is not None else c.error for c in failed)),
         "answered_pct": round(100.0 * len(answered) / max(started, 1), 2),
         "longest_gap_between_answers_s": round(max(gaps, default=0.0), 2),
@@ -176,10 +190,15 @@ def worker_pids(ts, model: str) -> list[int]:
                   if w.get("status") == "READY" and w.get("pid"))
 
 
+def all_workers_ready(ts, model: str) -> bool:
+    """Every worker of the default version READY, as many as its minWorkers (start() waits for one)."""
+    entry = ts.describe(model)[0]
+    workers = entry.get("workers", [])
+    return len(workers) >= int(entry.get("minWorkers", 1)) and all(w.get("status") == "READY" for w in workers)
+
+
 def predict_once(ts, model: str, text: str = PROMPTS[0], timeout: float = 30.0) -> Call:
-    with requests.Session() as session:
-        return post(session, ts.inference_url(f"predictions/{model}"), json.dumps({"text": text}).encode(),
-                    {**ts.headers(), "Content-Type": "application/json"}, timeout=timeout)
+    return call(ts.client(retries=0, timeout=timeout), f"predictions/{model}", text)
 
 
 # -----------------------------------------------------------------------------
@@ -189,12 +208,18 @@ def predict_once(ts, model: str, text: str = PROMPTS[0], timeout: float = 30.0) 
 def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, tail_s: float = 3.0,
                 recovery_timeout: float = 120.0, retries: int = 3, backoff: float = 1.0) -> dict:
     """Kill one worker process with SIGKILL while `concurrency` clients post; TorchServe must
-    start a new worker and every request must end answered or with a status the client saw."""
+    start a new worker, and every request must be answered (the client retries the killed
+    worker's batch, answered "Worker died.") with the answer for its own text."""
+    # a worker still starting would later pass for the replacement of the killed one
+    wait_until(lambda: all_workers_ready(ts, model), recovery_timeout, interval=0.2, what="every worker READY")
     before = worker_pids(ts, model)
-    if not before:
-        raise RuntimeError(f"{model} has no READY worker to kill")
-    loop = LoadLoop(ts.inference_url(f"predictions/{model}"), ts.headers(), concurrency=concurrency,
-                    retries=retries, backoff=backoff).start()
+    path = f"predictions/{model}"
+    reference_client = ts.client(retries=0)
+    reference = {text: call(reference_client, path, text).all_intents for text in PROMPTS}
+    if any(answer is None for answer in reference.values()):
+        raise RuntimeError(f"{model} did not answer every reference prompt before the kill")
+    client = ts.client(retries=retries, backoff=backoff, retry_statuses=RETRIED_STATUSES)
+    loop = LoadLoop(client, path, concurrency=concurrency).start()
     try:
         time.sleep(warmup_s)
         victim = before[0]
@@ -210,6 +235,7 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
         calls = loop.stop()
     figures = summarize(calls, loop.started)
     figures.update(
+        own_answers(calls, reference),
         concurrency=concurrency,
         client_retries=retries,
         killed_pid=victim,
@@ -224,8 +250,7 @@ def redis_restart(ts, redis_server, model: str, *, concurrency: int = 8, warmup_
                   outage_s: float = 3.0, resume_timeout: float = 60.0) -> dict:
     """Stop Redis under load and start it again: every request answered (no client retries),
     cached answers come back after the restart (the handler retries Redis after a back-off)."""
-    loop = LoadLoop(ts.inference_url(f"predictions/{model}"), ts.headers(), texts=PROMPTS[:4],
-                    concurrency=concurrency, retries=0).start()
+    loop = LoadLoop(ts.client(retries=0), f"predictions/{model}", texts=PROMPTS[:4], concurrency=concurrency).start()
     try:
         time.sleep(warmup_s)
         stopped_at = time.monotonic()
@@ -282,22 +307,13 @@ def torchserve_restart(ts, model: str, second_mar: str, *, timeout: float = 180.
 
 def fuzz(ts, model: str, bodies: list[FuzzBody], *, concurrency: int = 4, timeout: float = 60.0) -> dict:
     """Send every body once (no retries); count statuses by kind, 5xx, worker crashes."""
-    url = ts.inference_url(f"predictions/{model}")
-    token = ts.headers()
+    client = ts.client(retries=0, timeout=timeout)
     before = worker_pids(ts, model)
-    local = threading.local()
 
     def send(item: FuzzBody) -> tuple[FuzzBody, int | None, str | None]:
-        if not hasattr(local, "session"):
-            local.session = requests.Session()
-        headers = dict(token)
-        if item.content_type:
-            headers["Content-Type"] = item.content_type
-        try:
-            return item, local.session.post(url, data=item.body, headers=headers, timeout=timeout).status_code, None
-        except requests.RequestException as exc:
-            local.session = requests.Session()  # a refused upload may leave the connection unusable
-            return item, None, type(exc).__name__
+        headers = {"Content-Type": item.content_type} if item.content_type else {}
+        reply = client.request("POST", f"predictions/{model}", data=item.body, headers=headers)
+        return item, reply.status, reply.error
 
     with ThreadPoolExecutor(concurrency) as pool:
         results = list(pool.map(send, bodies))
@@ -604,11 +620,13 @@ def verdicts(results: dict) -> dict[str, tuple[bool, str]]:
     out = {}
     if "worker_kill" in results:
         r = results["worker_kill"]
-        ok = r["lost"] == 0 and bool(r["new_pids"]) and r["answered"] + r["failed"] == r["requests"]
+        ok = (r["lost"] == 0 and r["failed"] == 0 and r["wrong_answers"] == 0 and bool(r["new_pids"])
+              and r["answered"] == r["requests"])
         out["Worker killed under load"] = (ok, (
             f"{r['requests']} requests at concurrency {r['concurrency']}: {r['answered']} answered "
-            f"({r['answered_after_retry']} after a client retry), {r['failed']} failed with a status the client saw"
-            f"{' ' + str(r['failed_statuses']) if r['failed_statuses'] else ''}, {r['lost']} lost; new worker READY after {r['worker_restart_s']} s, "
+            f"({r['answered_after_retry']} after {r['client_retries_done']} client retries), {r['failed']} failed"
+            f"{' ' + str(r['failed_statuses']) if r['failed_statuses'] else ''}, {r['lost']} lost, "
+            f"{r['wrong_answers']} answers not for their own text; new worker READY after {r['worker_restart_s']} s, "
             f"longest gap between answers {r['longest_gap_between_answers_s']} s"))
     if "redis_restart" in results:
         r = results["redis_restart"]

@@ -7,16 +7,22 @@ config.properties, key_file.json (tokens), logs/ (incl. config snapshots), its t
 file, unpacked .mar files, worker sockets), so several instances can run side by side.
 
 Restarts are deliberate: TorchServe ignores its snapshots when started with --ts-config (which
-we always pass, for the hardened settings), so start() renders the newest snapshot, when it is
-current, as the config (registered versions and workers come back) and then re-applies the
-snapshot's default versions and checks them with describe, because the default flag is not
-reliably honoured on load (docs/architecture.md).
+we always pass, for the hardened settings), so start() renders config.properties afresh every
+time (later edits of it hold) and takes only the model snapshot (registered versions, workers)
+from the newest snapshot, when it is current; it then re-applies the snapshot's default
+versions and checks them with describe, because the default flag is not reliably honoured on
+load (docs/architecture.md).
+
+Tokens expire (token_expiration_min): with token_renewal_margin_s set (`make serve`), start()
+also runs pipeline/services/token_renewer.py next to the server, and every call made here
+re-reads key_file.json when a token is refused (pipeline/client.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -24,14 +30,18 @@ from pathlib import Path
 
 import requests
 
+from pipeline.client import IntentClient
 from pipeline.config import PROJECT_ROOT
 from pipeline.services import LOOPBACK, ManagedProcess, port_open, stop_pidfile, wait_until
+from pipeline.services.token_renewer import check_margin
 
 CONFIG_TEMPLATE = PROJECT_ROOT / "config.properties"
 LOG_CONFIG = PROJECT_ROOT / "serve_config" / "log4j2.xml"  # quiet per-request logging, async appenders
 DEFAULT_RUN_DIR = PROJECT_ROOT / "run" / "torchserve"
 STATE_FILE = "server.json"  # ports and pid of the instance `make serve` started
 PID_FILE = "torchserve.pid"
+RENEWER_PID_FILE = "token_renewer.pid"
+KEY_FILE = "key_file.json"
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r"}
@@ -84,6 +94,15 @@ def latest_snapshot(run_dir: Path) -> Path | None:
     return snapshots[-1] if snapshots else None
 
 
+def snapshot_model_line(snapshot: Path) -> str | None:
+    """The model_snapshot value as written (still properties-escaped): the only part of a snapshot
+    a restart takes, so every other setting comes from config.properties as it is now."""
+    for line in snapshot.read_text(encoding="utf-8").splitlines():
+        if line.startswith("model_snapshot="):
+            return line.split("=", 1)[1]
+    return None
+
+
 def snapshot_models(snapshot: Path) -> dict[str, dict[str, dict]]:
     """model name -> version -> {defaultVersion, marName, minWorkers, ...} from a snapshot file."""
     raw = read_properties(snapshot).get("model_snapshot")
@@ -133,15 +152,18 @@ class TorchServe:
     env: dict[str, str] = field(default_factory=dict)
     # False for a template with disable_token_authorization=true (the KServe pod's): no key file, no token
     token_auth: bool = True
+    # renew tokens this many seconds before they expire (token_renewer); None: no renewer
+    token_renewal_margin_s: float | None = None
     process: ManagedProcess | None = field(default=None, init=False)
+    renewer: ManagedProcess | None = field(default=None, init=False)
 
     # -- lifecycle ---------------------------------------------------------------------------
     def config_path(self) -> Path:
         return self.run_dir / "config.properties"
 
-    def write_config(self, template: Path) -> Path:
-        """The effective config: template (config.properties or a snapshot) with this instance's
-        addresses, model store and allowed_urls."""
+    def write_config(self, snapshot: Path | None = None) -> Path:
+        """The effective config: the template (config.properties) with this instance's addresses,
+        model store and allowed_urls, plus the model snapshot of `snapshot` when given."""
         model_store = self.model_store.resolve()
         overrides = {
             "inference_address": f"http://{LOOPBACK}:{self.inference_port}",
@@ -149,14 +171,14 @@ class TorchServe:
             "metrics_address": f"http://{LOOPBACK}:{self.metrics_port}",
             "model_store": str(model_store),
             "allowed_urls": allowed_urls_for(model_store),
-            # the torchserve wrapper reads vmargs without unescaping: take it from our template,
-            # not from a snapshot (Java escapes its ':' and '=')
-            "vmargs": read_properties(self.template)["vmargs"],
         }
         if self.grpc_ports:
             overrides["grpc_inference_port"] = str(self.grpc_ports[0])
             overrides["grpc_management_port"] = str(self.grpc_ports[1])
-        return render_config(template, self.config_path(), overrides)
+        models = snapshot_model_line(snapshot) if snapshot is not None else None
+        if models:
+            overrides["model_snapshot"] = models
+        return render_config(self.template, self.config_path(), overrides)
 
     def start(self, timeout: float = 120.0, restore: bool = True) -> TorchServe:
         """Start and wait until every model answers.
@@ -175,13 +197,16 @@ class TorchServe:
             snapshot = None
         tmp = self.run_dir / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        (self.run_dir / "key_file.json").unlink(missing_ok=True)  # stale tokens would mislead waiters
+        (self.run_dir / KEY_FILE).unlink(missing_ok=True)  # stale tokens would mislead waiters
+        config = self.write_config(snapshot)
+        if self.token_renewal_margin_s is not None:
+            check_margin(self.token_renewal_margin_s, float(read_properties(config).get("token_expiration_min", 60)))
         args = [
             str(Path(sys.executable).with_name("torchserve")),
             "--start",
             "--foreground",
             "--ts-config",
-            str(self.write_config(snapshot or self.template)),
+            str(config),
             "--model-store",
             str(self.model_store.resolve()),
             "--log-config",
@@ -207,6 +232,8 @@ class TorchServe:
         self.process.start()
         try:
             self.wait_started(timeout)
+            if self.token_renewal_margin_s is not None:
+                self.start_renewer()
             if register_by_api:
                 for mar in self.models.values():
                     response = self.register(mar, initial_workers=None, timeout=timeout)
@@ -228,12 +255,25 @@ class TorchServe:
         def up() -> bool:
             if self.process is not None and not self.process.running():
                 raise RuntimeError(f"TorchServe exited with code {self.process.proc.returncode}")
-            keys_written = not self.token_auth or (self.run_dir / "key_file.json").is_file()
+            keys_written = not self.token_auth or (self.run_dir / KEY_FILE).is_file()
             return keys_written and port_open(self.management_port)
 
         wait_until_or_raise(up, timeout, "TorchServe management API and key file")
 
+    def start_renewer(self) -> None:
+        """The token renewer as its own process: it outlives this Python process with the server
+        (`make serve`) and exits when the server does."""
+        args = [sys.executable, "-m", "pipeline.services.token_renewer", "--run-dir", str(self.run_dir),
+                "--management-port", str(self.management_port), "--margin-s", str(self.token_renewal_margin_s),
+                "--torchserve-pid", str(self.process.pid)]
+        env = {"PYTHONPATH": os.pathsep.join(p for p in (str(PROJECT_ROOT), os.environ.get("PYTHONPATH")) if p)}
+        self.renewer = ManagedProcess("token-renewer", args, self.run_dir / "token_renewer.log", env=env,
+                                      cwd=PROJECT_ROOT).start()
+
     def stop(self) -> None:
+        if self.renewer is not None:
+            self.renewer.stop()
+            self.renewer = None
         if self.process is not None:
             self.process.stop()
             self.process = None
@@ -251,6 +291,13 @@ class TorchServe:
         """{"inference": ..., "management": ..., "API": ...} from the key file TorchServe wrote."""
         return read_keys(self.run_dir)
 
+    def key_file(self) -> Path:
+        return self.run_dir / KEY_FILE
+
+    def client(self, **options) -> IntentClient:
+        """A client of this instance's inference API that follows token renewals."""
+        return IntentClient(self.inference_url(), token_file=self.key_file(), **options)
+
     def headers(self, api: str = "inference") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys()[api]}"} if self.token_auth else {}
 
@@ -264,7 +311,13 @@ class TorchServe:
         return f"http://{LOOPBACK}:{self.metrics_port}/metrics"
 
     def manage(self, method: str, path: str, timeout: float = 120.0, **kwargs) -> requests.Response:
-        return requests.request(method, self.management_url(path), headers=self.headers("management"), timeout=timeout, **kwargs)
+        """A management call; a token refused because it was just renewed is re-read and retried once."""
+        client = IntentClient(self.management_url(), token_file=self.key_file(), api="management", retries=0,
+                              timeout=timeout)
+        reply = client.request(method, path, **kwargs)
+        if reply.response is None:
+            raise requests.ConnectionError(f"{method} {self.management_url(path)}: {reply.error}")
+        return reply.response
 
     def list_models(self) -> list[str]:
         response = self.manage("GET", "models")
@@ -336,6 +389,8 @@ class TorchServe:
         }
         (self.run_dir / STATE_FILE).write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
         (self.run_dir / PID_FILE).write_text(f"{state['pid']}\n", encoding="utf-8")
+        if self.renewer is not None:
+            (self.run_dir / RENEWER_PID_FILE).write_text(f"{self.renewer.pid}\n", encoding="utf-8")
 
     @classmethod
     def attach(cls, run_dir: Path = DEFAULT_RUN_DIR) -> TorchServe:
@@ -360,7 +415,7 @@ def serve_registration(params: dict) -> dict[str, str]:
 
 
 def read_keys(run_dir: Path) -> dict[str, str]:
-    key_file = run_dir / "key_file.json"
+    key_file = run_dir / KEY_FILE
     if not key_file.is_file():
         raise FileNotFoundError(f"{key_file} not found: TorchServe writes it at start (run `make serve`)")
     data = json.loads(key_file.read_text(encoding="utf-8"))
@@ -369,9 +424,10 @@ def read_keys(run_dir: Path) -> dict[str, str]:
 
 def stop_background(run_dir: Path = DEFAULT_RUN_DIR) -> bool:
     """Stop the instance `make serve` left running; True if there was one."""
+    stop_pidfile(run_dir / RENEWER_PID_FILE)
     stopped = stop_pidfile(run_dir / PID_FILE, timeout=30)
     (run_dir / STATE_FILE).unlink(missing_ok=True)
-    (run_dir / "key_file.json").unlink(missing_ok=True)
+    (run_dir / KEY_FILE).unlink(missing_ok=True)
     return stopped
 
 

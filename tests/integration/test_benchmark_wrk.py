@@ -9,18 +9,19 @@ import json
 import shutil
 import threading
 from collections import Counter
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 
 import pytest
 
 from pipeline.deploy.benchmark import wrk_throughput
 from pipeline.services import LOOPBACK
+from tests.http_helpers import JsonHandler
 
 pytestmark = [pytest.mark.integration,
               pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk not installed: make system-deps")]
 
 
-class Recorder(BaseHTTPRequestHandler):
+class Recorder(JsonHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as wrk expects
     received: Counter
     tokens: Counter
@@ -31,22 +32,12 @@ class Recorder(BaseHTTPRequestHandler):
         self.received[body["text"]] += 1
         self.tokens[self.headers.get("Authorization")] += 1
         status = 400 if body["text"].startswith("bad") else 200
-        self._answer(status, {"intent": "code_generation"} if status == 200 else {"code": 400, "message": "bad"})
+        self.reply(status, {"intent": "code_generation"} if status == 200 else {"code": 400, "message": "bad"})
 
     def do_GET(self):
         self.pings.append(self.path)
-        self._answer(200, {"status": "Healthy"})
+        self.reply(200, {"status": "Healthy"})
 
-    def _answer(self, status: int, payload: dict) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):  # quiet
-        pass
 
 
 @pytest.fixture()

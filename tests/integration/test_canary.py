@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from pipeline.client import IntentClient
 from pipeline.deploy.rollout import Rollout, StateStore, proxy_limits
 from pipeline.services import free_port
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
@@ -99,8 +100,8 @@ def stack(module_torchserve, params, tmp_path_factory):
 class ClientLoop:
     """Sends prompts through the proxy's unversioned URL until stopped; counts every outcome."""
 
-    def __init__(self, url: str, headers: dict, long_every: int = 0):
-        self.url, self.headers, self.long_every = url, headers, long_every
+    def __init__(self, url: str, client: IntentClient, long_every: int = 0):
+        self.url, self.client, self.long_every = url, client, long_every
         self.outcomes: collections.Counter = collections.Counter()
         self.failures: list[tuple[str, str]] = []  # (version or error, detail)
         self.versions_seen: list[str] = []
@@ -108,16 +109,15 @@ class ClientLoop:
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        session = requests.Session()
         i = 0
         while not self._stop.is_set():
             i += 1
             text = LONG_TEXT if self.long_every and i % self.long_every == 0 else f"write a short poem about rollout number {i}"
-            try:
-                response = session.post(self.url, json={"text": text}, headers=self.headers, timeout=30)
-            except requests.RequestException as exc:
+            reply = self.client.request("POST", self.url, json={"text": text})
+            response = reply.response
+            if response is None:
                 self.outcomes["exception"] += 1
-                self.failures.append(("exception", repr(exc)))
+                self.failures.append(("exception", reply.error))
                 continue
             version = response.headers.get("X-Model-Version", "?")
             self.outcomes[f"{response.status_code} v{version}"] += 1
@@ -193,7 +193,7 @@ def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, m
     ts, proxy, store = stack
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["shuffled"], "3", store, canary_params)
-    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference")) as client:
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
         state = Rollout(canary_params, ts, proxy).start(mar)
         time.sleep(0.5)  # requests after the rollback still succeed
     report(record_property, "rollback_client", client)
@@ -222,7 +222,7 @@ def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, mod
         moved.append((version, previous))
         return f"champion -> {version}"
 
-    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference")) as client:
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
         state = Rollout(canary_params, ts, proxy, move_alias=move_alias).start(mar)
         time.sleep(0.5)
     report(record_property, "promotion_client", client)
@@ -249,7 +249,7 @@ def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, can
     params = copy.deepcopy(canary_params)
     params["rollout"].update(hold_seconds=20, check_interval_seconds=1)
     params["rollout"]["thresholds"]["min_requests"] = 10
-    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.headers("inference"), long_every=4) as client:
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0), long_every=4) as client:
         state = Rollout(params, ts, proxy).start(mar)
         time.sleep(0.5)
     report(record_property, "crashing_client", client)

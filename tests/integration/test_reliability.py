@@ -71,16 +71,19 @@ def test_redis_stopped_and_restarted_mid_load_answers_everything_and_cache_resum
     assert r["cached_before_stop"] > 0 and r["cached_after_restart"] > 0
 
 
-def test_worker_killed_under_load_comes_back_and_no_request_is_lost(module_torchserve):
+def test_worker_killed_under_load_comes_back_and_every_request_gets_its_own_answer(module_torchserve):
     r = reliability.worker_kill(module_torchserve, MODEL, concurrency=8, warmup_s=2.0, tail_s=2.0,
                                 recovery_timeout=120.0)
     assert r["lost"] == 0
-    assert r["answered"] + r["failed"] == r["requests"]
     assert r["new_pids"] and r["killed_pid"] not in r["new_pids"]
-    assert r["failed_before_kill"] == 0
-    assert r["answered"] > 0 and r["worker_restart_s"] > 0
-    # every failure is a status or error the client saw, never an unrecorded call
-    assert sum(r["failed_statuses"].values()) == r["failed"]
+    # the killed worker's batch was retried by the client: nothing failed, and each answer is the
+    # one for the text that call sent (answers of different prompts are told apart)
+    assert r["failed"] == 0, r["failed_statuses"]
+    assert r["answered"] == r["requests"] > 0
+    assert r["reference_min_gap"] > 2 * r["max_deviation_from_reference"], r
+    assert r["wrong_answers"] == 0
+    print(f"\nworker kill: {r['requests']} requests, {r['client_retries_done']} client retries "
+          f"({r['answered_after_retry']} requests answered after a retry)")
 
 
 def test_training_killed_mid_epoch_and_resumed_matches_uninterrupted(params, tiny_encoder_dir, tmp_path):

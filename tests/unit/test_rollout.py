@@ -191,8 +191,8 @@ class FakeTorchServe:
     def inference_url(self, path=""):
         return f"http://ts/{path}"
 
-    def headers(self, api="inference"):
-        return {"Authorization": "Bearer t"}
+    def client(self, **options):
+        return "client of the fake TorchServe"  # only handed to the fake sender
 
     def metrics_url(self):
         return "http://127.0.0.1:9/metrics"  # closed port: the rollout logs the gap and goes on
@@ -214,7 +214,7 @@ class FakeProxy:
 def fake_sender(canary_intents: str = "same"):
     """Answers like two versions would: the canary agrees with stable unless told otherwise."""
 
-    def send(url, texts, headers, concurrency=1, timeout=30.0):
+    def send(url, texts, client, concurrency=1):
         wrong = canary_intents == "wrong" and url.endswith("/2")
         intents = ["conversation" if wrong else "question_answering" for _ in texts]
         return ProbeResult(intents, [200] * len(texts), [5.0] * len(texts), [url.rsplit("/", 1)[1]] * len(texts))

@@ -28,14 +28,12 @@ class RedisServer:
     def url(self) -> str:
         return f"redis://{LOOPBACK}:{self.port}/0"
 
-    def start(self, timeout: float = 15.0) -> RedisServer:
+    def command(self) -> list[str]:
+        """redis-server in the foreground: loopback only, no persistence, LRU within maxmemory."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server not found: run `make system-deps` (Debian package redis-server)")
-        if port_open(self.port):
-            raise RuntimeError(f"port {self.port} on {LOOPBACK} is already in use")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        args = [
+        return [
             binary,
             "--bind", LOOPBACK,
             "--port", str(self.port),
@@ -46,6 +44,12 @@ class RedisServer:
             "--maxmemory", self.maxmemory,
             "--maxmemory-policy", "allkeys-lru",
         ]
+
+    def start(self, timeout: float = 15.0) -> RedisServer:
+        args = self.command()
+        if port_open(self.port):
+            raise RuntimeError(f"port {self.port} on {LOOPBACK} is already in use")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
         self.process = ManagedProcess("redis", args, self.run_dir / f"redis-{self.port}.log").start()
         try:
             wait_until(self.ping, timeout=timeout, what=f"redis on port {self.port}")

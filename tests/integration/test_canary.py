@@ -379,6 +379,7 @@ def test_exception_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes
         stack, canary_params, model_dirs, record_property):
     """An exception injected in the hold of each step, in process: same guarantees as SIGTERM."""
     ts, proxy, store = stack
+    proxy = NginxProxy.attach(proxy.prefix)  # the config generation a rollout CLI may have moved on
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["good"], "9", store, canary_params)
     saved = StateStore(Path(canary_params["rollout"]["state_dir"]), MODEL)

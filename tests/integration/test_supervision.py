@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -65,6 +66,7 @@ def test_killed_jvm_comes_back_and_serves_the_same_default_version(supervised):
     killed = java_pids(stack.torchserve_dir)
     assert len(killed) == 1
 
+    killed_at = time.monotonic()
     os.kill(killed.pop(), signal.SIGKILL)  # what -XX:+ExitOnOutOfMemoryError or a crash looks like from outside
 
     def serving_again() -> bool:
@@ -74,6 +76,7 @@ def test_killed_jvm_comes_back_and_serves_the_same_default_version(supervised):
             return False
 
     wait_until(serving_again, timeout=300, interval=1, what="TorchServe to be restarted by supervisord")
+    print(f"\n[supervision] JVM SIGKILLed -> answering again after {time.monotonic() - killed_at:.1f} s")
     ts = TorchServe.attach(stack.torchserve_dir)
     assert ts.default_version(MODEL) == "2"
     assert predict(ts).json()["model_version"] == "2"

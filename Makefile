@@ -164,6 +164,16 @@ token: ## Print the TorchServe tokens and ready curl lines (eval "$(make -s toke
 redis: install ## Start redis-server on 127.0.0.1 (port of serve.redis_url) for the result cache
 	$(PYTHON) scripts/serve.py --params $(PARAMS) redis
 
+.PHONY: supervise supervise-stop supervise-status
+supervise: install model_store/intent_classifier.mar ## TorchServe + Redis + canary nginx under supervisord (restart on any exit), config from params in run/supervise
+	$(PYTHON) scripts/supervise.py --params $(PARAMS) start
+
+supervise-stop: ## Stop the supervised TorchServe, Redis, nginx and supervisord
+	$(PYTHON) scripts/supervise.py --params $(PARAMS) stop
+
+supervise-status: ## supervisorctl status of the supervised programs
+	$(PYTHON) scripts/supervise.py --params $(PARAMS) status
+
 bench: install model_store/intent_classifier.mar ## Benchmark the served model (latency, throughput vs raw forward and a naive handler) -> bench/results.json
 	$(PYTHON) scripts/benchmark.py --params $(PARAMS) $(BENCH_ARGS)
 

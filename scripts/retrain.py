@@ -6,7 +6,8 @@
 
 The canary is proposed (commands printed) only when the challenger beats the champion on the
 frozen test split by the promotion gate's rule.
-Exit codes: 0 challenger better (canary proposed), 1 trained but not better, 2 bad input.
+Exit codes: 0 challenger better (registered, canary proposed), 1 refused by the gate (not registered, its new
+rows quarantined in monitor.retrain.quarantine_file), 2 bad input.
 """
 
 from __future__ import annotations

@@ -12,12 +12,20 @@ resumes where it stopped or aborts cleanly):
 - canary step i: nginx sends steps[i] % of unversioned requests to the new version; after
   hold_seconds (live 5xx checked every check_interval_seconds) the step is judged from the live
   traffic, TorchServe's metrics and the labelled probe set (pipeline.deploy.rollout_checks).
-- promoting: all traffic to the new version, set-default in TorchServe, MLflow `champion` moved
-  (skipped with a note when the version is not in the registry), old version unregistered after
-  draining.
+- promoting: all traffic to the new version, set-default in TorchServe, MLflow `champion` moved,
+  old version unregistered after draining.
 - rolling_back: weight 0, stable made default again, new version unregistered after draining;
   registry aliases untouched.
+The promotion gate is mandatory: a rollout starts, an operator promotion happens and the champion
+alias moves only for a registry version whose gate decision (the `promotion.decision` tag
+pipeline.evaluation.gate writes) is "accepted". `GateCheck.forced(reason)` (`--force REASON`) is
+the one way round: the reason is logged when the rollout starts and tagged on the version.
 A resumed rollout re-applies the weight of the step it was in and restarts that step's hold.
+A command that dies of an exception, SIGINT, SIGTERM/SIGHUP (`signals_raise`) or a lost management
+connection first puts the proxy back on the stable version when it was registering or in canary
+(a promotion or rollback in progress keeps its routing: that is the last safe state), records
+why, and keeps the state resumable. SIGKILL leaves no such chance: the saved state still lets a
+rerun resume or abort.
 Every decision is one JSON line in rollout.log with its figures.
 """
 
@@ -28,6 +36,7 @@ import json
 import logging
 import os
 import random
+import signal
 import time
 import zipfile
 from collections.abc import Callable
@@ -65,6 +74,34 @@ class RolloutError(RuntimeError):
 
 class RolloutBusy(RolloutError):
     """Another rollout command holds the lock for this model."""
+
+
+class RolloutInterrupted(BaseException):
+    """A termination signal reached the rollout command (BaseException, like KeyboardInterrupt:
+    no `except Exception` on the way may swallow it)."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"{signal.Signals(signum).name} received")
+        self.signum = signum
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+@contextmanager
+def signals_raise(signals: tuple[signal.Signals, ...] = STOP_SIGNALS):
+    """Within the block, SIGTERM/SIGHUP raise RolloutInterrupted so the rollout can leave traffic on
+    the stable version before the process exits (the default action would kill it mid-step)."""
+
+    def handler(signum, _frame):
+        raise RolloutInterrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in signals}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
 
 
 def now_iso() -> str:
@@ -167,11 +204,20 @@ class StateStore:
             raise RolloutError(f"{self.path}: unreadable rollout state ({exc}); inspect it, then delete it") from exc
 
     def save(self, state: RolloutState) -> None:
+        """temp file, fsync, rename, fsync of the directory: a crash leaves the old or the new state, never half."""
         state.updated = now_iso()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(asdict(state), indent=2) + "\n", encoding="utf-8")
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(asdict(state), indent=2) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
         tmp.replace(self.path)
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
 
     def lock(self) -> None:
         """One rollout command per model at a time (a second one would fight over the weights)."""
@@ -237,10 +283,60 @@ def load_probe(cfg: RolloutConfig, params: dict) -> list[dict]:
 
 AliasMover = Callable[[str, str], str]  # (new champion version, previous version) -> note for the log
 
+GATE_DECISION_TAG = "promotion.decision"  # written by pipeline.evaluation.gate on the candidate version
+FORCED_TAG = "promotion.forced_reason"
 
-def move_champion_alias(params: dict) -> AliasMover:
+
+def gate_decision(params: dict, version: str) -> str | None:
+    """The gate's decision recorded on registry `version` ("accepted", "refused", ...), None when the
+    version was never gated; RolloutError when the registry does not hold the version."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from pipeline.modeling.tracking import setup_mlflow
+
+    setup_mlflow(params)
+    name = params["mlflow"]["registered_model"]
+    try:
+        return MlflowClient().get_model_version(name, version).tags.get(GATE_DECISION_TAG)
+    except MlflowException as exc:
+        raise RolloutError(
+            f"version {version} is not in the MLflow registry ({name}): register it and pass the promotion gate "
+            "(make register MODEL=dir), or --force REASON"
+        ) from exc
+
+
+@dataclass(frozen=True)
+class GateCheck:
+    """Whether a version may be rolled out and promoted: the gate's acceptance, or a forced reason."""
+
+    params: dict | None
+    forced_reason: str | None = None
+
+    @classmethod
+    def forced(cls, reason: str) -> GateCheck:
+        if not reason.strip():
+            raise ValueError("--force needs a reason (it is logged with the rollout)")
+        return cls(None, reason.strip())
+
+    def __call__(self, version: str) -> str:
+        """A note for the log, or RolloutError naming why the version may not go on."""
+        if self.forced_reason is not None:
+            log.warning("promotion gate bypassed for v%s: %s", version, self.forced_reason)
+            return f"gate FORCED: {self.forced_reason}"
+        decision = gate_decision(self.params, version)
+        if decision != "accepted":
+            raise RolloutError(
+                f"version {version}: promotion gate decision is {decision or 'missing (never gated)'!r}, not 'accepted': "
+                "run `make promote VERSION=...` (DRY_RUN=1 to only judge), or --force REASON"
+            )
+        return "gate accepted"
+
+
+def move_champion_alias(params: dict, forced_reason: str | None = None) -> AliasMover:
     """Registry step of a promotion: `champion` -> new version, `previous_champion` -> old one.
-    A version the registry does not hold (an archive built from a path) is skipped with a note."""
+    Refused (RolloutError) for a version the gate did not accept, unless forced (the reason is
+    tagged on the version)."""
 
     def move(version: str, previous: str) -> str:
         from mlflow import MlflowClient
@@ -249,13 +345,12 @@ def move_champion_alias(params: dict) -> AliasMover:
         from pipeline.deploy import registry
         from pipeline.modeling.tracking import setup_mlflow
 
+        (GateCheck.forced(forced_reason) if forced_reason else GateCheck(params))(version)
         setup_mlflow(params)
         name = params["mlflow"]["registered_model"]
         client = MlflowClient()
-        try:
-            client.get_model_version(name, version)
-        except MlflowException:
-            return f"version {version} is not in the MLflow registry ({name}): champion alias not moved"
+        if forced_reason:
+            client.set_model_version_tag(name, version, FORCED_TAG, forced_reason)
         try:
             client.get_model_version(name, previous)
             registry.set_alias(registry.PREVIOUS_CHAMPION, previous, params)
@@ -282,6 +377,7 @@ class Rollout:
         torchserve,
         proxy,
         *,
+        gate: Callable[[str], str],
         move_alias: AliasMover | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
@@ -292,6 +388,7 @@ class Rollout:
         self.model = params["serve"]["model_name"]
         self.ts = torchserve
         self.proxy = proxy
+        self.gate = gate
         self.move_alias = move_alias
         self.sleep = sleep
         self.clock = clock
@@ -299,15 +396,46 @@ class Rollout:
         self.store = StateStore(self.cfg.state_dir, self.model)
         self.log = RolloutLog(self.cfg.log_path)
         self._probe_rows: list[dict] | None = None
+        self._acting = False  # set once this command drives a rollout (see _locked)
 
     # -- entry points ------------------------------------------------------------------------------
     @contextmanager
     def _locked(self):
+        """One command at a time; whatever ends it early (exception, signal) leaves traffic safe first."""
         self.store.lock()
+        self._acting = False
         try:
             yield
+        except BaseException as exc:
+            if self._acting:  # a refusal before anything moved leaves the state alone
+                self._make_safe(exc)
+            raise
         finally:
             self.store.unlock()
+
+    def _make_safe(self, exc: BaseException) -> None:
+        """Registering or in canary: weight 0 (stable takes all unversioned traffic), state kept
+        resumable. Promoting / rolling back: routing left as is (it already points at the version
+        that stays). Further stop signals wait until this is done."""
+        state = self.store.load()
+        if state is None or not state.active:
+            return
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {*STOP_SIGNALS, signal.SIGINT})
+        try:
+            cause = f"{type(exc).__name__}: {exc}"
+            state.reason = f"interrupted ({cause}); rerun to resume"
+            weight = None
+            if state.status in ("registering", "canary"):
+                try:
+                    self.proxy.set_routing(Routing(state.stable))
+                    weight = 0
+                except Exception as proxy_exc:  # noqa: BLE001 - report both failures, raise the first
+                    log.error("could not put traffic back on v%s: %s", state.stable, proxy_exc)
+                    cause += f"; proxy NOT reset: {proxy_exc}"
+            self.store.save(state)
+            self.log.append("interrupted", state, step=state.step, weight=weight, reasons=[cause])
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
     def start(self, mar: Path) -> RolloutState:
         """Begin a rollout of `mar`, or resume the one in progress for the same archive."""
@@ -335,13 +463,16 @@ class Rollout:
             raise RolloutError(f"{self.model} is not served: start TorchServe with a version first (make serve)")
         if stable == version:
             raise RolloutError(f"{mar} is version {version}, which is already the serving version")
+        gate_note = self.gate(version)
         state = RolloutState(model=self.model, mar=mar.name, canary=version, stable=stable, steps=list(self.cfg.steps))
         self.store.save(state)
-        self.log.append("started", state, mar=mar.name, steps=state.steps, thresholds=asdict(self.cfg.thresholds))
+        self.log.append("started", state, mar=mar.name, steps=state.steps, thresholds=asdict(self.cfg.thresholds),
+                        gate=gate_note)
         return self.run(state)
 
     def run(self, state: RolloutState) -> RolloutState:
         """Drive `state` to a terminal status (each transition saved before it is acted on)."""
+        self._acting = True
         if state.status == "registering":
             failure = self._register(state)
             if failure:
@@ -370,7 +501,7 @@ class Rollout:
             raise RolloutError("the new version is still registering: wait for the canary steps, or roll back")
         if state.status == "rolling_back":
             raise RolloutError("a rollback is in progress: finish it with `make canary-rollback`")
-        return self._promote(state, "promoted by operator")
+        return self._promote(state, f"promoted by operator ({self.gate(state.canary)})")
 
     def rollback_now(self, abort: bool = False) -> RolloutState:
         """Operator's rollback (abort: the same, recorded as aborted)."""
@@ -509,6 +640,7 @@ class Rollout:
 
     # -- endings -----------------------------------------------------------------------------------
     def _promote(self, state: RolloutState, reason: str) -> RolloutState:
+        self._acting = True
         state.status, state.reason = "promoting", reason
         self.store.save(state)
         self.proxy.set_routing(Routing(state.canary))  # every unversioned request to the new version
@@ -527,6 +659,7 @@ class Rollout:
         return state
 
     def _rollback(self, state: RolloutState, reason: str, abort: bool = False) -> RolloutState:
+        self._acting = True
         state.status, state.reason = "rolling_back", reason
         self.store.save(state)
         self.proxy.set_routing(Routing(state.stable))  # weight 0: nothing new reaches the canary

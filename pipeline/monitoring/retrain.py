@@ -2,14 +2,18 @@
 
     validate (pipeline.data.ingest, same errors as ingestion)
     -> clean + deduplicate against everything already labelled; conflicting labels reported
-    -> append to the cumulative additions file (monitor.retrain.additions_file), `dvc add` it:
-       raw data revision + additions revision = the training data of this model
-    -> training data = processed train split + all additions; val/test copied unchanged, so the
-       test split stays frozen (a re-split would move rows the champion trained on into test)
+    -> training data = processed train split + all accepted additions + the new rows; val/test
+       copied unchanged, so the test split stays frozen (a re-split would move rows the champion
+       trained on into test)
     -> fine-tune starting from the champion's weights (encoder, heads, feature scaling)
     -> score champion and challenger on the frozen test split with the promotion rule of
-       pipeline.deploy.registry (weighted-F1 margin, per-intent drop limit)
-    -> register the challenger; the canary is proposed only when it is better.
+       pipeline.evaluation.gate (weighted-F1 margin, per-intent drop limit)
+    -> accepted: the new rows join the cumulative additions file (monitor.retrain.additions_file),
+       `dvc add`ed (raw data revision + additions revision = the training data of this model), the
+       challenger is registered and the canary proposed;
+       refused: nothing is registered and the new rows go to monitor.retrain.quarantine_file with
+       the reason, so a later retrain does not build on data that made a worse model (resubmitted,
+       they count as duplicates: a reviewer moves them back to the additions file or drops them).
 
 The warm start is `run_training(..., init_model_dir=champion)` (pipeline.modeling.warm_start); it also
 serves new intents (pipeline.monitoring.add_intent): the intent head's rows are copied by intent NAME, so a
@@ -178,6 +182,16 @@ def compare_on_test(champion_dir: Path, challenger_dir: Path, test_rows: Sequenc
     return {"champion": champ, "challenger": chall, "better": better, "reason": reason, "intent_f1_drops": drops}
 
 
+def quarantine(path: Path, rows: Sequence[dict], source: Path, reason: str) -> Path:
+    """Append rows whose challenger the gate refused, each with where it came from and why."""
+    stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a", encoding="utf-8") as fh:
+        for row in rows:
+            fh.write(json.dumps({**row, "source": str(source), "refused": reason, "time": stamp}, ensure_ascii=False) + "\n")
+    return path
+
+
 def canary_commands(version: str | None, model_dir: Path) -> list[str]:
     """What starts the canary for this challenger (archive, then roll out)."""
     version = version or "<registered version>"
@@ -233,7 +247,9 @@ def run_retrain(
     additions_file = resolve_path(cfg["additions_file"])
     previous = read_rows(additions_file) if additions_file.is_file() else []
     known = [r for s in SPLITS if (base_processed / f"{s}.jsonl").is_file() for r in read_rows(base_processed / f"{s}.jsonl")]
-    merged = merge_new_rows(rows, known + previous)
+    quarantine_file = resolve_path(cfg["quarantine_file"])
+    held = read_rows(quarantine_file) if quarantine_file.is_file() else []  # under review: not new again
+    merged = merge_new_rows(rows, known + previous + held)
     for c in merged["conflicts"]:
         log.warning("conflicting label, not added: %r labelled %s, already %s", c["text"][:80], c["intent"], c["existing_intent"])
     additions = previous + merged["added"]
@@ -241,8 +257,6 @@ def run_retrain(
         raise DataValidationError(
             f"{new_data}: nothing new to learn ({len(merged['duplicates'])} duplicates, "
             f"{len(merged['conflicts'])} conflicting labels, {len(rejects)} rejected)")
-    write_jsonl(additions_file, additions)
-    dvc_note = dvc_add(additions_file) if version_data else "DVC versioning skipped (--no-dvc)"
 
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = build_data_dir(base_processed, out_dir / "data", {"train": additions})
@@ -253,18 +267,25 @@ def run_retrain(
     test_file = frozen_test_path(params)
     test_rows = read_jsonl_split(test_file, list(params["intents"]), list(params["complexity_levels"]), need_score=False)
     comparison = compare_on_test(champion_dir, model_dir, test_rows, params)
-    version = None
-    if register:
-        mv = register_model(model_dir, params, description=(
-            f"retrained from champion v{champion_version} on {len(merged['added'])} new rows; "
-            f"frozen test: {comparison['reason']}"))
-        version = mv.version
+    version, quarantined = None, None
+    if comparison["better"]:
+        write_jsonl(additions_file, additions)
+        dvc_note = dvc_add(additions_file) if version_data else "DVC versioning skipped (--no-dvc)"
+        if register:
+            mv = register_model(model_dir, params, description=(
+                f"retrained from champion v{champion_version} on {len(merged['added'])} new rows; "
+                f"frozen test: {comparison['reason']}"))
+            version = mv.version
+    else:
+        quarantined = quarantine(quarantine_file, merged["added"], new_data, comparison["reason"])
+        dvc_note = f"challenger refused: not registered, {len(merged['added'])} new rows quarantined in {quarantined}"
     canary = {"better": comparison["better"],
               "commands": canary_commands(version, model_dir) if comparison["better"] else []}
     report = {
         "new_data": str(new_data), "rows_valid": len(rows), "rejects": rejects,
         "added": len(merged["added"]), "duplicates": len(merged["duplicates"]), "conflicts": merged["conflicts"],
-        "additions_file": str(additions_file), "additions_total": len(additions), "dvc": dvc_note,
+        "additions_file": str(additions_file), "additions_total": len(previous) + (0 if quarantined else len(merged["added"])),
+        "quarantine_file": str(quarantined) if quarantined else None, "dvc": dvc_note,
         "champion_dir": str(champion_dir), "champion_version": champion_version, "challenger_dir": str(model_dir),
         "challenger_version": version, "frozen_test": str(test_file), "comparison": comparison,
         "training": {k: result.get(k) for k in ("best_val_f1", "epochs_run", "run_id", "train_seconds")},

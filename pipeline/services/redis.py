@@ -70,14 +70,18 @@ class RedisServer:
             fh.write("".join(f"{key} {value}\n" for key, value in settings.items()))
         return path
 
-    def start(self, timeout: float = 15.0) -> RedisServer:
+    def command(self) -> list[str]:
+        """redis-server in the foreground with this server's config file (supervisord runs the same)."""
         binary = shutil.which("redis-server")
         if binary is None:
             raise FileNotFoundError("redis-server not found: run `make system-deps` (Debian package redis-server)")
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        return [binary, str(self.write_config())]
+
+    def start(self, timeout: float = 15.0) -> RedisServer:
         if port_open(self.port):
             raise RuntimeError(f"port {self.port} on {LOOPBACK} is already in use")
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        args = [binary, str(self.write_config())]
+        args = self.command()
         self.process = ManagedProcess("redis", args, self.run_dir / f"redis-{self.port}.log").start()
         try:
             wait_until(self.ping, timeout=timeout, what=f"redis on port {self.port}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import functools
 import json
 import shutil
 import threading
@@ -24,12 +25,14 @@ import pytest
 import requests
 
 from pipeline.client import IntentClient
-from pipeline.deploy.rollout import Rollout, StateStore, proxy_limits
+from pipeline.deploy.rollout import GateCheck, Rollout, StateStore, proxy_limits
 from pipeline.services import free_port
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
 
 pytestmark = pytest.mark.integration
 MODEL = "intent_classifier"
+NO_REGISTRY = GateCheck.forced("integration test: tiny models, no MLflow registry")
+NO_REGISTRY_CLI = ["--no-registry", "--force", NO_REGISTRY.forced_reason]
 LONG_TEXT = "go " * 700  # 700 tokens (> the encoder's 512 positions) in 2,100 characters (< max_text_chars)
 
 
@@ -194,7 +197,7 @@ def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, m
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["shuffled"], "3", store, canary_params)
     with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
-        state = Rollout(canary_params, ts, proxy).start(mar)
+        state = Rollout(canary_params, ts, proxy, gate=NO_REGISTRY).start(mar)
         time.sleep(0.5)  # requests after the rollback still succeed
     report(record_property, "rollback_client", client)
 
@@ -205,7 +208,7 @@ def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, m
     assert client.versions_seen[-1] == stable
     assert "3" not in registered_versions(ts)
     assert ts.default_version(MODEL) == stable
-    decisions = [r for r in Rollout(canary_params, ts, proxy).log.read() if r["canary"] == "3"]
+    decisions = [r for r in Rollout(canary_params, ts, proxy, gate=NO_REGISTRY).log.read() if r["canary"] == "3"]
     step = next(r for r in decisions if r["event"] == "step")
     assert step["decision"] == "rollback" and step["probe"]["agreement"] < 0.9
     assert step["live"]["3"]["requests"] > 0 and step["torchserve"]["3"]["requests"] > 0
@@ -223,7 +226,7 @@ def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, mod
         return f"champion -> {version}"
 
     with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
-        state = Rollout(canary_params, ts, proxy, move_alias=move_alias).start(mar)
+        state = Rollout(canary_params, ts, proxy, gate=NO_REGISTRY, move_alias=move_alias).start(mar)
         time.sleep(0.5)
     report(record_property, "promotion_client", client)
 
@@ -233,7 +236,7 @@ def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, mod
     assert ts.default_version(MODEL) == "4"
     assert registered_versions(ts) == {"4"}  # the old version was retired after draining
     assert moved == [("4", stable)]
-    events = [r for r in Rollout(canary_params, ts, proxy).log.read() if r["canary"] == "4"]
+    events = [r for r in Rollout(canary_params, ts, proxy, gate=NO_REGISTRY).log.read() if r["canary"] == "4"]
     steps = [r for r in events if r["event"] == "step"]
     assert [s["weight"] for s in steps] == [25, 100]
     assert [s["decision"] for s in steps] == ["continue", "promote"]
@@ -250,7 +253,7 @@ def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, can
     params["rollout"].update(hold_seconds=20, check_interval_seconds=1)
     params["rollout"]["thresholds"]["min_requests"] = 10
     with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0), long_every=4) as client:
-        state = Rollout(params, ts, proxy).start(mar)
+        state = Rollout(params, ts, proxy, gate=NO_REGISTRY).start(mar)
         time.sleep(0.5)
     report(record_property, "crashing_client", client)
 
@@ -259,7 +262,7 @@ def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, can
     assert client.failures and all(version == "5" for version, _ in client.failures)  # only the bad version failed
     assert client.versions_seen[-1] == stable
     assert "5" not in registered_versions(ts)
-    early = [r for r in Rollout(params, ts, proxy).log.read() if r["canary"] == "5" and r.get("early")]
+    early = [r for r in Rollout(params, ts, proxy, gate=NO_REGISTRY).log.read() if r["canary"] == "5" and r.get("early")]
     assert early and early[0]["live"]["5"]["5xx"] > 0
 
 
@@ -287,7 +290,7 @@ def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, 
            "--ts-run-dir", str(ts.run_dir), "--proxy-prefix", str(proxy.prefix)]
     store_state = StateStore(Path(params["rollout"]["state_dir"]), MODEL)
 
-    command = subprocess.Popen([*cli, "canary", "--mar", str(mar), "--no-registry"], start_new_session=True)
+    command = subprocess.Popen([*cli, "canary", "--mar", str(mar), *NO_REGISTRY_CLI], start_new_session=True)
     try:
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
@@ -316,3 +319,91 @@ def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, 
     assert store_state.load().status == "aborted"
     assert "6" not in registered_versions(ts) and ts.default_version(MODEL) == stable
     assert proxy.status()["weight"] == 0 and proxy.status()["stable"] == stable
+
+
+def test_sigterm_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
+        stack, canary_params, model_dirs, tmp_path, record_property):
+    """The real CLI, SIGTERMed in the hold of each step: weight 0 before it exits, the state says
+    where it stopped, a rerun resumes there; a client loop throughout sees no failed request."""
+    import signal
+    import subprocess
+    import sys
+
+    import yaml
+
+    from pipeline.config import PROJECT_ROOT
+    from pipeline.services import wait_until
+
+    ts, proxy, store = stack
+    ts.save_state()
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["good"], "8", store, canary_params)
+    params = copy.deepcopy(canary_params)
+    params["rollout"]["hold_seconds"] = 8  # long enough to be caught in each step's hold
+    params_file = tmp_path / "params.yaml"
+    params_file.write_text(yaml.safe_dump(params))
+    canary = [sys.executable, str(PROJECT_ROOT / "scripts" / "rollout.py"), "--params", str(params_file),
+              "--ts-run-dir", str(ts.run_dir), "--proxy-prefix", str(proxy.prefix),
+              "canary", "--mar", str(mar), *NO_REGISTRY_CLI]
+    saved = StateStore(Path(params["rollout"]["state_dir"]), MODEL)
+
+    def in_hold(step: int, weight: float) -> bool:
+        state = saved.load()
+        return (state is not None and state.canary == "8" and state.status == "canary" and state.step == step
+                and proxy.status()["weight"] == weight)
+
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
+        for step, weight in enumerate(params["rollout"]["steps"]):
+            command = subprocess.Popen(canary, start_new_session=True, stderr=subprocess.PIPE, text=True)
+            try:
+                wait_until(functools.partial(in_hold, step, weight), timeout=180, interval=0.2, what=f"step {step} ({weight} %)")
+                command.send_signal(signal.SIGTERM)
+                assert command.wait(timeout=60) == 128 + signal.SIGTERM, command.stderr.read()
+            finally:
+                if command.poll() is None:
+                    command.kill()
+            assert proxy.status()["weight"] == 0 and proxy.status()["stable"] == stable
+            state = saved.load()
+            assert (state.status, state.step) == ("canary", step) and "SIGTERM" in state.reason
+        finished = subprocess.run([*canary, "--hold-seconds", "2"], capture_output=True, text=True, timeout=300)
+        time.sleep(0.5)
+    report(record_property, "sigterm_client", client)
+
+    assert finished.returncode == 0, finished.stderr
+    assert client.failures == []
+    assert ts.default_version(MODEL) == "8" and client.versions_seen[-1] == "8"
+    interrupted = [r for r in Rollout(params, ts, proxy, gate=NO_REGISTRY).log.read() if r["canary"] == "8" and r["event"] == "interrupted"]
+    assert [(r["step"], r["weight"]) for r in interrupted] == [(0, 0), (1, 0)]
+
+
+def test_exception_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
+        stack, canary_params, model_dirs, record_property):
+    """An exception injected in the hold of each step, in process: same guarantees as SIGTERM."""
+    ts, proxy, store = stack
+    proxy = NginxProxy.attach(proxy.prefix)  # the config generation a rollout CLI may have moved on
+    stable = ts.default_version(MODEL)
+    mar = build_mar(model_dirs["good"], "9", store, canary_params)
+    saved = StateStore(Path(canary_params["rollout"]["state_dir"]), MODEL)
+
+    def crash_at(weight: float):
+        def sleep(seconds: float) -> None:
+            if proxy.status()["weight"] == weight:
+                raise RuntimeError(f"injected at {weight} %")
+            time.sleep(seconds)
+
+        return sleep
+
+    with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
+        for step, weight in enumerate(canary_params["rollout"]["steps"]):
+            with pytest.raises(RuntimeError, match="injected"):
+                Rollout(canary_params, ts, proxy, gate=NO_REGISTRY, sleep=crash_at(weight)).start(mar)
+            assert proxy.status()["weight"] == 0 and proxy.status()["stable"] == stable
+            assert (saved.load().status, saved.load().step) == ("canary", step)
+            assert "9" in registered_versions(ts) and ts.default_version(MODEL) == stable
+        state = Rollout(canary_params, ts, proxy, gate=NO_REGISTRY).start(mar)
+        time.sleep(0.5)
+    report(record_property, "exception_client", client)
+
+    assert state.status == "promoted"
+    assert client.failures == []
+    assert ts.default_version(MODEL) == "9" and client.versions_seen[-1] == "9"

@@ -144,7 +144,8 @@ def test_dvc_add_outside_a_dvc_repository(tmp_path):
 def test_retrain_end_to_end(champion, tmp_path, intents, capsys):
     p, champ_dir = champion
     p = copy.deepcopy(p)
-    p["monitor"]["retrain"].update(epochs=2, learning_rate=5e-4, additions_file=str(tmp_path / "additions.jsonl"))
+    p["monitor"]["retrain"].update(epochs=2, learning_rate=5e-4, additions_file=str(tmp_path / "additions.jsonl"),
+                                   quarantine_file=str(tmp_path / "quarantine.jsonl"))
     p["registry"].update(cache_dir=str(tmp_path / "cache"), report_dir=str(tmp_path / "promotion"),
                          promotion_log=str(tmp_path / "promotion_log.jsonl"), test_file=None)
     new = tmp_path / "labelled.csv"
@@ -158,8 +159,8 @@ def test_retrain_end_to_end(champion, tmp_path, intents, capsys):
     report = run_retrain(p, new, tmp_path / "run", champion=str(champ_dir), version_data=False, log_to_mlflow=False)
     assert report["added"] == 2 and report["duplicates"] == 1
     assert [(r["line"], "intent" in r["reason"]) for r in report["rejects"]] == [(5, True)]
-    additions = [json.loads(x) for x in (tmp_path / "additions.jsonl").read_text().splitlines()]
-    assert [a["intent"] for a in additions] == ["creative_writing", "code_generation"]
+    kept = tmp_path / ("additions.jsonl" if report["comparison"]["better"] else "quarantine.jsonl")
+    assert [json.loads(x)["intent"] for x in kept.read_text().splitlines()] == ["creative_writing", "code_generation"]
     train_rows = (tmp_path / "run" / "data" / "train.jsonl").read_text().splitlines()
     assert any("sleepy cat" in line for line in train_rows)
     assert (tmp_path / "run" / "data" / "test.jsonl").read_text() == (
@@ -167,9 +168,54 @@ def test_retrain_end_to_end(champion, tmp_path, intents, capsys):
     cmp_ = report["comparison"]
     assert cmp_["champion"]["n"] == cmp_["challenger"]["n"] == 30
     assert isinstance(cmp_["better"], bool) and cmp_["reason"]
-    assert report["challenger_version"] == "1"  # registered in the test's throwaway MLflow store
+    # registered in the test's throwaway MLflow store only when the gate accepted it
+    assert report["challenger_version"] == ("1" if cmp_["better"] else None)
     assert (bool(report["canary"]["commands"])) == cmp_["better"]
     assert json.loads((tmp_path / "run" / "retrain_report.json").read_text())["added"] == 2
     with pytest.raises(Exception, match="nothing new to learn"):  # the same file again adds nothing
         run_retrain(p, new, tmp_path / "run2", champion=str(champ_dir), register=False, version_data=False,
                     log_to_mlflow=False)
+
+
+@pytest.mark.parametrize("better", [True, False], ids=["accepted", "refused"])
+def test_refused_challenger_is_not_registered_and_its_rows_are_quarantined(
+        params, tmp_path, tiny_encoder_dir, tiny_rows, monkeypatch, better):
+    """Training and the comparison are faked: this is about what happens to the rows and the registry."""
+    import pipeline.deploy.registry as registry
+    import pipeline.monitoring.retrain as retrain_mod
+
+    p = tiny_params(params, tmp_path, tiny_encoder_dir, tiny_rows)
+    p["monitor"]["retrain"].update(additions_file=str(tmp_path / "additions.jsonl"),
+                                   quarantine_file=str(tmp_path / "quarantine.jsonl"))
+    p["registry"]["test_file"] = None
+    champion_dir = tmp_path / "champion"
+    champion_dir.mkdir()
+    (champion_dir / "model_config.json").write_text(json.dumps(
+        {"base": None, "pooling": "mean", "dropout": 0.1, "max_length": 32, "feature_names": [],
+         "freeze_embeddings": False, "freeze_layers": 0}))
+    previous = {"text": "an earlier accepted addition", "intent": "conversation", "complexity": "simple"}
+    (tmp_path / "additions.jsonl").write_text(json.dumps(previous) + "\n")
+    registered = []
+    monkeypatch.setattr(train_mod, "run_training", lambda *a, **k: {"model_dir": str(tmp_path / "challenger")})
+    monkeypatch.setattr(retrain_mod, "compare_on_test", lambda *a: {"better": better, "reason": "faked decision"})
+    monkeypatch.setattr(registry, "register_model", lambda model_dir, *a, **k: registered.append(model_dir) or
+                        registry.RegisteredVersion(name="m", version="7", run_id="r", source="s"))
+    new = tmp_path / "labelled.csv"
+    new.write_text("text,intent,complexity\nWrite a haiku about a sleepy cat,creative_writing,simple\n")
+
+    report = run_retrain(p, new, tmp_path / "run", champion=str(champion_dir), version_data=False, log_to_mlflow=False)
+    additions = [json.loads(x)["text"] for x in (tmp_path / "additions.jsonl").read_text().splitlines()]
+    quarantine = tmp_path / "quarantine.jsonl"
+    if better:
+        assert registered and report["challenger_version"] == "7"
+        assert additions == [previous["text"], "Write a haiku about a sleepy cat"]
+        assert not quarantine.exists()
+    else:
+        assert registered == [] and report["challenger_version"] is None and report["canary"]["commands"] == []
+        assert additions == [previous["text"]]  # the refused rows did not join the training data
+        held = [json.loads(x) for x in quarantine.read_text().splitlines()]
+        assert [(r["text"], r["refused"], r["source"]) for r in held] == [
+            ("Write a haiku about a sleepy cat", "faked decision", str(new))]
+        assert report["quarantine_file"] == str(quarantine)
+        with pytest.raises(Exception, match="nothing new to learn"):  # held for review, not retrained on again
+            run_retrain(p, new, tmp_path / "run2", champion=str(champion_dir), version_data=False, log_to_mlflow=False)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import signal
 import zipfile
 from pathlib import Path
 
 import pytest
+import requests
 
+import pipeline.deploy.rollout as rollout_mod
 from pipeline.deploy.rollout import (
+    FORCED_TAG,
+    GATE_DECISION_TAG,
+    GateCheck,
     Rollout,
     RolloutBusy,
     RolloutConfig,
     RolloutError,
+    RolloutInterrupted,
     StateStore,
     mar_manifest,
+    move_champion_alias,
+    signals_raise,
 )
 from pipeline.deploy.rollout_checks import (
     ProbeResult,
@@ -240,13 +250,13 @@ class Interrupt(Exception):
     pass
 
 
-def make(p, ts, proxy, *, send=None, sleep=None, moved=None) -> Rollout:
+def make(p, ts, proxy, *, send=None, sleep=None, moved=None, gate=None) -> Rollout:
     def move(version, previous):
         moved.append((version, previous))
         return "moved"
 
-    return Rollout(p, ts, proxy, send=send or fake_sender(), sleep=sleep or (lambda s: None),
-                   clock=FakeClock(), move_alias=move if moved is not None else None)
+    return Rollout(p, ts, proxy, gate=gate or (lambda version: "gate accepted (fake)"), send=send or fake_sender(),
+                   sleep=sleep or (lambda s: None), clock=FakeClock(), move_alias=move if moved is not None else None)
 
 
 class FakeClock:
@@ -297,11 +307,85 @@ def test_interrupted_rollout_resumes_at_its_step(setup):
     saved = StateStore(Path(p["rollout"]["state_dir"]), MODEL).load()
     assert (saved.status, saved.step) == ("canary", 1)
 
+    assert proxy.routings[-1] == Routing("1")  # the crash put every request back on the stable version
+
     state = make(p, ts, proxy).start(mar)
     assert state.status == "promoted"
     assert [c for c in ts.calls if c[0] == "register"] == [("register", "intent_classifier_v2.mar")]  # not again
-    assert [r.weight for r in proxy.routings] == [25, 100, 100, 0]  # step 1 re-applied, then promotion
+    assert [r.weight for r in proxy.routings] == [25, 100, 0, 100, 0]  # step 1 re-applied, then promotion
     assert "resumed" in [r["event"] for r in make(p, ts, proxy).log.read()]
+
+
+def crash_at(proxy, weight: float, exc: BaseException):
+    """A sleep that raises `exc` in the hold of the step at `weight` (the first time only)."""
+    fired = []
+
+    def sleep(seconds):
+        if not fired and proxy.routings and proxy.routings[-1].weight == weight:
+            fired.append(exc)
+            raise exc
+
+    return sleep
+
+
+@pytest.mark.parametrize("exc", [RuntimeError("injected"), requests.ConnectionError("management API gone")],
+                         ids=["exception", "lost-connection"])
+def test_crash_at_each_step_puts_traffic_back_on_stable_and_a_rerun_resumes(setup, exc):
+    p, ts, proxy, mar = setup
+    store = StateStore(Path(p["rollout"]["state_dir"]), MODEL)
+    for step, weight in enumerate([25, 100]):
+        with pytest.raises(type(exc)):
+            make(p, ts, proxy, sleep=crash_at(proxy, weight, exc)).start(mar)
+        assert proxy.routings[-1] == Routing("1")
+        saved = store.load()
+        assert (saved.status, saved.step) == ("canary", step) and "interrupted" in saved.reason
+        assert ts.versions == {"1", "2"} and ts.default == "1"  # still registered: the rerun need not register again
+    assert make(p, ts, proxy).start(mar).status == "promoted"
+    events = [r for r in make(p, ts, proxy).log.read() if r["event"] == "interrupted"]
+    assert [(r["step"], r["weight"]) for r in events] == [(0, 0), (1, 0)]
+
+
+def test_lost_management_connection_while_registering_leaves_traffic_on_stable(setup):
+    p, ts, proxy, mar = setup
+    real_register = ts.register
+
+    def unreachable(*args, **kwargs):
+        raise requests.ConnectionError("connection refused")
+
+    ts.register = unreachable
+    with pytest.raises(requests.ConnectionError):
+        make(p, ts, proxy).start(mar)
+    assert proxy.routings == [Routing("1")]
+    assert StateStore(Path(p["rollout"]["state_dir"]), MODEL).load().status == "registering"
+    ts.register = real_register
+    assert make(p, ts, proxy).start(mar).status == "promoted"
+
+
+def test_sigterm_in_a_hold_raises_and_puts_traffic_back_on_stable(setup):
+    p, ts, proxy, mar = setup
+
+    def sleep(seconds):
+        if proxy.routings[-1].weight == 100:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with signals_raise(), pytest.raises(RolloutInterrupted, match="SIGTERM"):
+        make(p, ts, proxy, sleep=sleep).start(mar)
+    assert proxy.routings[-1] == Routing("1")
+    assert StateStore(Path(p["rollout"]["state_dir"]), MODEL).load().step == 1
+
+
+def test_crash_while_promoting_keeps_the_new_routing_and_a_rerun_finishes(setup):
+    p, ts, proxy, mar = setup
+
+    def sleep(seconds):
+        if proxy.routings[-1] == Routing("2"):  # the drain of the promotion
+            raise RuntimeError("injected")
+
+    with pytest.raises(RuntimeError):
+        make(p, ts, proxy, sleep=sleep).start(mar)
+    assert proxy.routings[-1] == Routing("2")  # every step passed: the new version is the safe one
+    assert StateStore(Path(p["rollout"]["state_dir"]), MODEL).load().status == "promoting"
+    assert make(p, ts, proxy).start(mar).status == "promoted" and ts.versions == {"2"}
 
 
 def test_interrupted_rollout_can_be_aborted_cleanly(setup):
@@ -327,8 +411,10 @@ def test_another_archive_cannot_start_while_one_is_in_canary(setup):
     with pytest.raises(Interrupt):
         make(p, ts, proxy, sleep=sleep).start(mar)
     other = write_mar(ts.model_store / "intent_classifier_v3.mar", "3")
+    routings = list(proxy.routings)
     with pytest.raises(RolloutError, match="v2 is in progress"):
         make(p, ts, proxy).start(other)
+    assert proxy.routings == routings  # a refusal moves nothing
 
 
 def test_archive_outside_the_model_store_or_already_serving_is_refused(setup, tmp_path):
@@ -359,14 +445,73 @@ def test_status_reports_state_routing_versions_and_last_decisions(setup):
     assert status["last_decisions"][-1]["event"] == "promoted"
 
 
+# -- the promotion gate is mandatory ------------------------------------------------------------------
+@pytest.mark.parametrize("decision", ["refused", None, "accepted (dry run)"])
+def test_a_version_the_gate_did_not_accept_is_not_rolled_out(setup, monkeypatch, decision):
+    p, ts, proxy, mar = setup
+    monkeypatch.setattr(rollout_mod, "gate_decision", lambda params, version: decision)
+    with pytest.raises(RolloutError, match="not 'accepted'"):
+        make(p, ts, proxy, gate=GateCheck(p)).start(mar)
+    assert ts.calls == [] and proxy.routings == []  # nothing registered, no traffic moved
+    assert StateStore(Path(p["rollout"]["state_dir"]), MODEL).load() is None
+
+
+def test_an_unregistered_version_is_not_rolled_out(setup, monkeypatch):
+    """`make canary` of an archive built from a model dir: its version is not in the registry."""
+    p, ts, proxy, mar = setup
+
+    def not_in_registry(params, version):
+        raise RolloutError(f"version {version} is not in the MLflow registry")
+
+    monkeypatch.setattr(rollout_mod, "gate_decision", not_in_registry)
+    with pytest.raises(RolloutError, match="not in the MLflow registry"):
+        make(p, ts, proxy, gate=GateCheck(p)).start(mar)
+    assert ts.calls == [] and proxy.routings == []
+
+
+def test_force_with_a_reason_is_the_only_way_round_and_is_logged(setup, monkeypatch):
+    p, ts, proxy, mar = setup
+    monkeypatch.setattr(rollout_mod, "gate_decision", lambda params, version: "refused")
+    with pytest.raises(ValueError, match="reason"):
+        GateCheck.forced("  ")
+    state = make(p, ts, proxy, gate=GateCheck.forced("hotfix for incident 42")).start(mar)
+    assert state.status == "promoted"
+    started = next(r for r in make(p, ts, proxy).log.read() if r["event"] == "started")
+    assert started["gate"] == "gate FORCED: hotfix for incident 42"
+
+
+def test_operator_promotion_checks_the_gate_too(setup, monkeypatch):
+    p, ts, proxy, mar = setup
+    with pytest.raises(Interrupt):
+        make(p, ts, proxy, sleep=crash_at(proxy, 25, Interrupt())).start(mar)
+    monkeypatch.setattr(rollout_mod, "gate_decision", lambda params, version: "refused")
+    with pytest.raises(RolloutError, match="not 'accepted'"):
+        make(p, ts, proxy, gate=GateCheck(p)).promote_now()
+    assert StateStore(Path(p["rollout"]["state_dir"]), MODEL).load().status == "canary"
+
+
+def test_champion_alias_is_not_moved_for_a_refused_version(params, monkeypatch):
+    monkeypatch.setattr(rollout_mod, "gate_decision", lambda params, version: "refused")
+    with pytest.raises(RolloutError, match="'refused'"):
+        move_champion_alias(params)("2", "1")
+
+
+def test_rollout_cli_refuses_no_registry_without_force(params, capsys):
+    from scripts.rollout import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["canary", "--mar", "model_store/x.mar", "--no-registry"])
+    assert exit_info.value.code == 2 and "--force REASON" in capsys.readouterr().err
+
+
 @pytest.mark.slow  # creating the MLflow SQLite schema takes ~20 s on this box
 def test_promotion_moves_the_champion_alias_in_a_real_registry(params, tmp_path):
     """move_champion_alias on a throwaway SQLite registry: champion -> new, previous_champion -> old,
-    challenger cleared; a version the registry lacks is a note, not an error."""
+    challenger cleared, only for a gate-accepted version (or forced, reason tagged); a version the
+    registry lacks is refused."""
     from mlflow import MlflowClient
 
     from pipeline.deploy import registry
-    from pipeline.deploy.rollout import move_champion_alias
     from pipeline.modeling.tracking import setup_mlflow
 
     p = copy.deepcopy(params)
@@ -382,6 +527,11 @@ def test_promotion_moves_the_champion_alias_in_a_real_registry(params, tmp_path)
     client.set_registered_model_alias(name, registry.CHAMPION, "1")
     client.set_registered_model_alias(name, registry.CHALLENGER, "2")
 
+    client.set_model_version_tag(name, "2", GATE_DECISION_TAG, "refused")
+    with pytest.raises(RolloutError, match="'refused'"):
+        move_champion_alias(p)("2", "1")
+    assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "1"
+    client.set_model_version_tag(name, "2", GATE_DECISION_TAG, "accepted")
     note = move_champion_alias(p)("2", "1")
     assert "champion" in note
     assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "2"
@@ -389,5 +539,9 @@ def test_promotion_moves_the_champion_alias_in_a_real_registry(params, tmp_path)
     assert registry.CHALLENGER not in client.get_registered_model(name).aliases
     assert "champion_since" in client.get_model_version(name, "2").tags
 
-    assert "not in the MLflow registry" in move_champion_alias(p)("local-1a2b3c4d", "2")
+    with pytest.raises(RolloutError, match="not in the MLflow registry"):
+        move_champion_alias(p)("local-1a2b3c4d", "2")
     assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "2"  # untouched
+    move_champion_alias(p, forced_reason="incident 42")("1", "2")  # never gated: only forced
+    assert client.get_model_version(name, "1").tags[FORCED_TAG] == "incident 42"
+    assert str(client.get_model_version_by_alias(name, registry.CHAMPION).version) == "1"

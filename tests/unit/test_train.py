@@ -30,7 +30,8 @@ def test_tiny_training_beats_chance(tmp_path, params, tiny_encoder_dir, tiny_row
 
 
 def test_resume_after_kill_mid_epoch_matches_uninterrupted_run(tmp_path, params, tiny_encoder_dir, tiny_rows, monkeypatch):
-    """Kill right after the first mid-epoch checkpoint, resume: same steps, same final weights."""
+    """Kill right after the first mid-epoch checkpoint, resume: only the remaining steps are trained,
+    to the same step count and the same final weights."""
     full = train_mod.run_training(tiny_params(params, tmp_path / "full", tiny_encoder_dir, tiny_rows, epochs=2),
                                   log_to_mlflow=False)
 
@@ -50,7 +51,12 @@ def test_resume_after_kill_mid_epoch_matches_uninterrupted_run(tmp_path, params,
     state = torch.load(tmp_path / "killed" / "checkpoints" / "last" / "trainer_state.pt", weights_only=True)
     assert state["progress"]["epoch"] == 1 and 0 < state["progress"]["position"]  # really mid-epoch
 
+    optimizer_steps = []
+    real_step = train_mod.optimizer_step
+    monkeypatch.setattr(train_mod, "optimizer_step", lambda *args: (optimizer_steps.append(1), real_step(*args)))
     resumed = train_mod.run_training(p, resume=True, log_to_mlflow=False)
+    # only the batches after the checkpoint were trained again (a rerun from scratch trains them all)
+    assert len(optimizer_steps) == full["global_step"] - state["progress"]["global_step"]
     assert resumed["global_step"] == full["global_step"]
     assert resumed["epochs_run"] == full["epochs_run"] == 2
     a = load_file(str(tmp_path / "full" / "checkpoints" / "last" / "model.safetensors"))

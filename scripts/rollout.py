@@ -40,7 +40,8 @@ from pipeline.deploy.rollout import (
 from pipeline.services import nginx, torchserve
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser():
+    """The global options and one subcommand per operator action."""
     parser = cli.parser(__doc__)
     parser.add_argument("--ts-run-dir", type=Path, default=None, help="run dir of the TorchServe `make serve` started")
     parser.add_argument("--proxy-prefix", type=Path, default=None, help="prefix dir of the canary nginx (default run/nginx)")
@@ -59,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("rollback", help="roll the version in canary back now")
     sub.add_parser("status", help="print the rollout state, routing, versions and last decisions as JSON")
     sub.add_parser("proxy-stop", help="stop the canary nginx")
-    args, params = cli.start(parser, argv)
+    return parser
+
+
+def check_args(parser, args, params: dict) -> None:
+    """Refuse inconsistent flags before anything is touched; apply the canary's overrides to params."""
     if args.command == "canary" and not args.abort and args.mar is None:
         parser.error("canary needs --mar PATH (or --abort)")
     if getattr(args, "force", None) is not None and not args.force.strip():
@@ -74,6 +79,12 @@ def main(argv: list[str] | None = None) -> int:
                 params["rollout"]["steps"] = [float(s) for s in args.steps.split(",")]
             except ValueError:
                 parser.error(f"--steps {args.steps!r}: comma-separated percentages, e.g. 10,100")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args, params = cli.start(parser, argv)
+    check_args(parser, args, params)
     proxy_prefix = args.proxy_prefix or nginx.DEFAULT_PREFIX
     if args.command == "proxy-stop":
         try:

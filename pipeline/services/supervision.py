@@ -30,6 +30,8 @@ from urllib.parse import urlparse
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.services import LOOPBACK, wait_until
+from pipeline.services.nginx import ProxyLimits
+from pipeline.services.torchserve import CONFIG_TEMPLATE, read_properties
 
 DEFAULT_RUN_DIR = PROJECT_ROOT / "run" / "supervise"
 EXIT_TORCHSERVE_DIED = 1
@@ -50,6 +52,7 @@ class SupervisedStack:
     proxy_port: int = 8090
     model_name: str = "intent_classifier"
     start_retries: int = 10
+    proxy_limits: ProxyLimits | None = None  # rollout.proxy.limits; the body bound is TorchServe's max_request_size
 
     @classmethod
     def from_params(cls, params: dict, run_dir: Path = DEFAULT_RUN_DIR, **overrides) -> SupervisedStack:
@@ -61,6 +64,8 @@ class SupervisedStack:
             "redis_port": urlparse(serve["redis_url"]).port or 6379,
             "proxy_port": int(params["rollout"]["proxy"]["port"]),
             "model_name": serve["model_name"],
+            "proxy_limits": ProxyLimits.from_params(
+                params["rollout"]["proxy"]["limits"], int(read_properties(CONFIG_TEMPLATE)["max_request_size"])),
             **overrides,
         }
         return cls(**fields)
@@ -110,6 +115,7 @@ def render(stack: SupervisedStack, stable_version: str) -> Path:
 
     stack.run_dir.mkdir(parents=True, exist_ok=True)
     proxy = NginxProxy(upstream_port=stack.inference_port, listen_port=stack.proxy_port, prefix=stack.proxy_prefix,
+                       limits=stack.proxy_limits,
                        model_name=stack.model_name)
     if not proxy.conf_path.is_file():  # after a restart the routing a rollout left is kept
         proxy.write_config(Routing(stable_version))

@@ -294,9 +294,13 @@ class TorchServe:
     def key_file(self) -> Path:
         return self.run_dir / KEY_FILE
 
+    def _token_file(self) -> Path | None:
+        """The key file clients read tokens from; None when token auth is off (the KServe pod's config)."""
+        return self.key_file() if self.token_auth else None
+
     def client(self, **options) -> IntentClient:
         """A client of this instance's inference API that follows token renewals."""
-        return IntentClient(self.inference_url(), token_file=self.key_file(), **options)
+        return IntentClient(self.inference_url(), token_file=self._token_file(), **options)
 
     def headers(self, api: str = "inference") -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys()[api]}"} if self.token_auth else {}
@@ -312,7 +316,7 @@ class TorchServe:
 
     def manage(self, method: str, path: str, timeout: float = 120.0, **kwargs) -> requests.Response:
         """A management call; a token refused because it was just renewed is re-read and retried once."""
-        client = IntentClient(self.management_url(), token_file=self.key_file(), api="management", retries=0,
+        client = IntentClient(self.management_url(), token_file=self._token_file(), api="management", retries=0,
                               timeout=timeout)
         reply = client.request(method, path, **kwargs)
         if reply.response is None:

@@ -37,8 +37,10 @@ def configured_workers() -> int:
 
 @pytest.fixture(scope="module")
 def torchserve_env() -> dict[str, str]:
-    """Extra environment of the module's TorchServe (override in a module, e.g. a Redis URL)."""
-    return {}
+    """Extra environment of the module's TorchServe (override in a module, e.g. a Redis URL). By
+    default the cache points at a loopback port nobody listens on: a Redis the user runs on the
+    params' port (make serve's) must not answer the tests, and cache-down is then deterministic."""
+    return {"INTENT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
 
 
 @pytest.fixture(scope="module")

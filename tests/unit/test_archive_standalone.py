@@ -36,10 +36,11 @@ ctx = Context("intent_classifier", ".", manifest, 8, None, ts.__version__, metri
 handler = intent_handler.IntentHandler()
 handler.initialize(ctx)
 handler.settings["redis_url"] = None
-ctx.request_processor = [RequestProcessor({"explain": "False"}) for _ in range(2)]
+ctx.request_processor = [RequestProcessor({"explain": "False", "Content-Type": "application/json"}) for _ in range(2)]
 ctx.request_ids = {0: "a", 1: "b"}
 ctx.metrics.request_ids = ctx.request_ids
-answers = handler.handle([{"body": {"text": "write a haiku about autumn"}}, {"body": {"text": ""}}], ctx)
+# bytes, as TorchServe hands bodies over with decode_input_request=false (config.properties)
+answers = handler.handle([{"body": b'{"text": "write a haiku about autumn"}'}, {"body": b'{"text": ""}'}], ctx)
 try:
     import pipeline  # noqa: F401
     leaked = True

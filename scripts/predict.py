@@ -15,6 +15,7 @@ input or model.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 from pipeline import cli
@@ -46,12 +47,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     output = resolve_path(args.output)
+    started = time.perf_counter()
     try:
         result = predict_file(batch, input_path, output)
     except ValueError as exc:  # e.g. a CSV without a text column
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    print(f"{result.predicted} of {result.rows} rows predicted -> {output}")
+    seconds = time.perf_counter() - started
+    print(f"{result.predicted} of {result.rows} rows predicted in {seconds:.1f} s "
+          f"({result.predicted / seconds:.0f} prompts/s) -> {output}")
     if result.bad:
         print(f"{result.bad} bad rows skipped -> {errors_path(output)}")
         return EXIT_SOME_BAD

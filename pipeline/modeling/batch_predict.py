@@ -142,7 +142,24 @@ def predict_file(batch: BatchPredictor, input_path: Path, output: Path, *, windo
     errors_file = errors_path(output)
     output.parent.mkdir(parents=True, exist_ok=True)
     tmp_out, tmp_err = output.with_name(output.name + ".partial"), errors_file.with_name(errors_file.name + ".partial")
-    with tmp_out.open("w", encoding="utf-8") as out, tmp_err.open("w", encoding="utf-8") as err, \
+    try:
+        _stream(batch, input_path, tmp_out, tmp_err, window, result)
+    except BaseException:  # a file that turns out unreadable (a CSV without `text`), Ctrl-C: no .partial left
+        tmp_out.unlink(missing_ok=True)
+        tmp_err.unlink(missing_ok=True)
+        raise
+    os.replace(tmp_out, output)
+    if result.bad:
+        os.replace(tmp_err, errors_file)
+    else:
+        tmp_err.unlink()
+        errors_file.unlink(missing_ok=True)  # a previous run's errors would describe another input
+    return result
+
+
+def _stream(batch: BatchPredictor, input_path: Path, out_path: Path, err_path: Path, window: int,
+            result: BatchResult) -> None:
+    with out_path.open("w", encoding="utf-8") as out, err_path.open("w", encoding="utf-8") as err, \
             progress_bar(desc=f"predict {input_path.name}", unit="prompt") as bar:
         pending: list[Row] = []
 
@@ -165,10 +182,3 @@ def predict_file(batch: BatchPredictor, input_path: Path, output: Path, *, windo
                 flush()
         if pending:
             flush()
-    os.replace(tmp_out, output)
-    if result.bad:
-        os.replace(tmp_err, errors_file)
-    else:
-        tmp_err.unlink()
-        errors_file.unlink(missing_ok=True)  # a previous run's errors would describe another input
-    return result

@@ -136,3 +136,11 @@ def test_script_exit_codes(model_dir, tmp_path):
     with pytest.raises(SystemExit) as exc:
         predict_script.main(["--input", str(good), "--output", str(out), "--batch-size", "0"])
     assert exc.value.code == 2
+
+
+def test_unreadable_csv_exits_2_and_leaves_no_partial_file(model_dir, tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("id,prompt\n1,hello\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert predict_script.main(["--input", str(source), "--output", str(out), "--model", str(model_dir)]) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]

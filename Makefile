@@ -22,7 +22,7 @@ export AWS_RESPONSE_CHECKSUM_VALIDATION := when_required
 # as ARG_<name>, read by the recipe as "$$ARG_<name>": neither make nor the shell parses it, so
 # `$(...)`, backquotes and quotes in it stay text. ($(value X) is X as typed; make would otherwise
 # expand X, and export it expanded, running a $(shell ...) inside.)
-OPERATOR_ARGS := NAME DATA DEFINITION CHAMPION VERSION MAR_NAME
+OPERATOR_ARGS := NAME DATA DEFINITION CHAMPION VERSION MAR_NAME INPUT OUTPUT
 unexport $(OPERATOR_ARGS)
 $(foreach arg,$(OPERATOR_ARGS),$(eval export ARG_$(arg) = $$(value $(arg))))
 
@@ -104,6 +104,16 @@ EVAL_ARGS ?= --realistic --live-examples
 .PHONY: evaluate
 evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
 	$(PYTHON) scripts/evaluate_model.py --params $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+
+# Batch prediction: INPUT=prompts.{jsonl,csv,txt} OUTPUT=predictions.jsonl [MODEL=dir|models:/...] [BATCH_SIZE=n]
+INPUT ?=
+OUTPUT ?=
+BATCH_SIZE ?=
+.PHONY: predict
+predict: install ## Batch prediction of INPUT=prompts file into OUTPUT=predictions.jsonl (MODEL=..., BATCH_SIZE=n); bad rows -> OUTPUT.errors.jsonl
+	@test -n "$$ARG_INPUT" -a -n "$$ARG_OUTPUT" || { echo "usage: make predict INPUT=prompts.jsonl OUTPUT=predictions.jsonl [MODEL=dir|models:/intent_classifier@champion] [BATCH_SIZE=32]" >&2; exit 2; }
+	$(PYTHON) scripts/predict.py --params $(PARAMS) --input "$$ARG_INPUT" --output "$$ARG_OUTPUT" \
+		$(if $(MODEL),--model $(MODEL)) $(if $(BATCH_SIZE),--batch-size $(BATCH_SIZE))
 
 # HPO + registry: N_TRIALS = the study's target of finished trials (a rerun continues the study);
 # STORAGE=postgresql+psycopg2://... lets several `make hpo` workers share one study.

@@ -61,3 +61,12 @@ def test_versions_and_archive_names_reach_the_scripts_verbatim(tmp_path):
     assert after(archive, "--version") == version and after(archive, "--mar-name") == mar_name
     assert after(promote, "--version") == version
     assert not marker.exists()
+
+
+def test_predict_paths_reach_the_script_verbatim(tmp_path):
+    marker = tmp_path / "ran"
+    source, output = f"in $(shell touch {marker}).jsonl", f"out;touch {marker}.jsonl"
+    (argv,) = run_make(tmp_path, "predict", INPUT=source, OUTPUT=output, BATCH_SIZE="8")
+    assert after(argv, "--input") == source and after(argv, "--output") == output
+    assert after(argv, "--batch-size") == "8"
+    assert not marker.exists()

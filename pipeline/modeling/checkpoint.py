@@ -46,6 +46,12 @@ def save_checkpoint(path: Path, model: torch.nn.Module, optimizer, scheduler, sc
         },
         tmp / STATE,
     )
+    replace_dir(tmp, path)
+
+
+def replace_dir(tmp: Path, path: Path) -> None:
+    """Put the finished directory `tmp` in place of `path`: the old one moves aside first and is
+    removed last, so a kill at any point leaves one complete directory."""
     old = path.with_name(path.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if path.exists():

@@ -35,7 +35,7 @@ from transformers import get_cosine_schedule_with_warmup
 
 from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
 from pipeline.config import resolve_path
-from pipeline.modeling.checkpoint import load_checkpoint, save_checkpoint
+from pipeline.modeling.checkpoint import load_checkpoint, replace_dir, save_checkpoint
 from pipeline.modeling.encoders import resolve_encoder_path
 from pipeline.modeling.train_data import (
     EncodedSplit,
@@ -164,12 +164,7 @@ def save_model_dir(model: IntentClassifier, tokenizer, params: dict, model_dir: 
     shutil.rmtree(tmp, ignore_errors=True)
     model.save_pretrained(tmp, tokenizer=tokenizer)
     (tmp / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-    old = model_dir.with_name(model_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if model_dir.exists():
-        model_dir.rename(old)
-    tmp.rename(model_dir)
-    shutil.rmtree(old, ignore_errors=True)
+    replace_dir(tmp, model_dir)
 
 
 # -----------------------------------------------------------------------------

@@ -199,9 +199,9 @@ def test_retention_purges_old_files_of_every_worker(tmp_path):
     for name, age in files.items():
         (tmp_path / name).write_text('{"a": 1}\n')
         _age(tmp_path / name, age)
-    deleted = {p.name for p in logger.purge()}
+    logger.purge()  # the logger's own thread may purge first: judge the directory, not the return value
     logger.close()
-    assert deleted == {"predictions-1.jsonl", "predictions-2.jsonl.3", "predictions-3-raw.jsonl"}
+    deleted = {"predictions-1.jsonl", "predictions-2.jsonl.3", "predictions-3-raw.jsonl"}
     assert {p.name for p in tmp_path.iterdir()} == set(files) - deleted | {logger.path.name}
 
 

@@ -427,13 +427,17 @@ def history_plot(study, path: Path) -> Path:
 def log_study_to_parent(study, params: dict, parent_id: str, files: list[Path], summary: dict) -> None:
     """Best params, counts, the trial table and the plots on the study's parent run."""
     from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
 
     client = MlflowClient()
     logged = client.get_run(parent_id).data.params
     for name, value in study.best_trial.params.items():
         # params are immutable in MLflow: the first best is a param, the current best always a tag
         if f"best.{name}" not in logged:
-            client.log_param(parent_id, f"best.{name}", value)
+            try:
+                client.log_param(parent_id, f"best.{name}", value)
+            except MlflowException:  # another worker logged its first best between the read and here
+                pass
         client.set_tag(parent_id, f"best.{name}", str(value))
     client.set_tag(parent_id, "best_trial", str(study.best_trial.number))
     metrics = {"best_val_weighted_f1": study.best_value, **{f"trials_{k}": v for k, v in counts(study).items()}}

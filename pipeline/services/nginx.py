@@ -165,6 +165,9 @@ class NginxProxy:
         """Render the template for `routing` as the next generation and check it with `nginx -t`."""
         for sub in ("conf", "logs", *(f"temp/{d}" for d in _TEMP_DIRS)):
             (self.prefix / sub).mkdir(parents=True, exist_ok=True)
+        # another command (a rollout CLI) may have moved the config on since this object was made:
+        # never reuse a generation number, or wait_generation would accept that command's config
+        self.generation = max(self.generation, self.recorded_generation())
         text = render(
             self.template.read_text(encoding="utf-8"),
             {
@@ -240,13 +243,18 @@ class NginxProxy:
         return self.master_pid() is not None
 
     def set_routing(self, routing: Routing, timeout: float = 30.0, drain_timeout: float = 60.0) -> None:
-        """Re-render and reload gracefully; return once new workers serve it and old ones drained."""
+        """Re-render and reload gracefully; return once new workers serve it and every worker of the
+        old configuration has exited. Waiting for old workers to *say* "shutting down" is not enough:
+        between the master starting the new workers and telling the old ones to quit, an old worker
+        still accepts connections and answers with the old routing (seen on a loaded 2-core box)."""
+        old_workers = set(self.worker_pids())
         self.write_config(routing)
         reload = self._nginx("-s", "reload")
         if reload.returncode != 0:
             raise RuntimeError(f"nginx -s reload failed: {reload.stderr.strip()}")
         self.wait_generation(timeout)
-        self.wait_drained(drain_timeout)
+        wait_until(lambda: not old_workers & set(self.worker_pids()), timeout=drain_timeout, interval=0.1,
+                   what="the workers of the previous nginx config to drain and exit")
 
     def status(self) -> dict:
         response = requests.get(f"{self.url}/canary-status", timeout=5)
@@ -261,8 +269,8 @@ class NginxProxy:
 
         wait_until(current, timeout=timeout, interval=0.1, what=f"nginx config generation {self.generation}")
 
-    def draining_workers(self) -> list[int]:
-        """Old worker processes still finishing requests after a reload."""
+    def worker_pids(self) -> list[int]:
+        """The master's children: its worker processes, current and still draining."""
         master = self.master_pid()
         if master is None:
             return []
@@ -272,16 +280,11 @@ class NginxProxy:
                 continue
             try:
                 stat = (proc / "stat").read_text()
-                cmdline = (proc / "cmdline").read_bytes().decode(errors="replace")
             except OSError:
                 continue
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            if parent == master and "shutting down" in cmdline:
+            if int(stat.rsplit(")", 1)[1].split()[1]) == master:
                 pids.append(int(proc.name))
         return pids
-
-    def wait_drained(self, timeout: float) -> None:
-        wait_until(lambda: not self.draining_workers(), timeout=timeout, interval=0.2, what="old nginx workers to drain")
 
     def stop(self, timeout: float = 15.0) -> None:
         """Graceful quit (finish in-flight requests), then whatever ManagedProcess must do."""
@@ -309,6 +312,12 @@ class NginxProxy:
             return ""
 
     # -- detached instance for make targets -------------------------------------------------------
+    def recorded_generation(self) -> int:
+        try:
+            return int(json.loads((self.prefix / STATE_FILE).read_text(encoding="utf-8"))["generation"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return 0
+
     def save_state(self) -> None:
         state = {
             "upstream_port": self.upstream_port,

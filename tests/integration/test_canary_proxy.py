@@ -237,3 +237,32 @@ def test_access_log_labels_explanations_however_the_path_is_encoded(proxy):
     records = read_access_log(proxy.access_log, offset=offset)
     assert [r["route"] for r in records] == ["prediction", "explanation", "explanation"]
     assert records[2]["uri"] == f"/%65xplanations/{MODEL}"
+
+
+def test_set_routing_returns_only_once_every_worker_of_the_old_config_has_exited(upstream, params, tmp_path):
+    """An old worker that has not yet been told to quit still accepts connections and answers with
+    the old routing (a rollout's safety reset read back weight 25 on a loaded box). Stopping the old
+    worker (SIGSTOP) holds it in exactly that state: set_routing must wait for it to exit."""
+    import os
+    import signal
+    import time
+
+    proxy = start_proxy(upstream, tmp_path / "nginx", params)
+    try:
+        (old_worker,) = proxy.worker_pids()
+        os.kill(old_worker, signal.SIGSTOP)
+        resumed_at: list[float] = []
+
+        def resume() -> None:
+            time.sleep(1.0)
+            resumed_at.append(time.monotonic())
+            os.kill(old_worker, signal.SIGCONT)
+
+        threading.Thread(target=resume, daemon=True).start()
+        proxy.set_routing(Routing("1"))
+        returned_at = time.monotonic()
+        assert resumed_at and returned_at > resumed_at[0], "set_routing returned while the old worker was stopped"
+        assert old_worker not in proxy.worker_pids()
+        assert {proxy.status()["weight"] for _ in range(20)} == {0}
+    finally:
+        proxy.stop()

@@ -116,3 +116,16 @@ def test_access_log_reader_starts_at_an_offset_and_survives_rotation(tmp_path):
     assert access_log_size(path) == path.stat().st_size
     path.write_text(first)  # rotated: shorter than the offset, read from the start
     assert [r["version"] for r in read_access_log(path, offset=10_000)] == ["1"]
+
+
+@pytest.mark.skipif(not nginx_installed(), reason="nginx not installed (make system-deps)")
+def test_a_proxy_object_behind_another_command_never_reuses_a_generation(tmp_path):
+    """Two commands attached to one proxy: the one that did not see the other's reload must still
+    number its config past it, or waiting for "its" generation would accept the other's config."""
+    prefix = tmp_path / "nginx"
+    first = NginxProxy(upstream_port=18080, listen_port=18090, prefix=prefix, limits=LIMITS)
+    stale = NginxProxy(upstream_port=18080, listen_port=18090, prefix=prefix, limits=LIMITS)
+    first.write_config(Routing("1", "2", 25))
+    first.write_config(Routing("1", "2", 50))
+    stale.write_config(Routing("1"))
+    assert stale.generation == 3 and '"generation":3' in stale.conf_path.read_text()

@@ -25,7 +25,12 @@ Why it is built this way (measured, see docs/architecture.md and README "Serving
   Redis down -> no cache, counted in a metric, retried after a back-off, never an error; fresh
   results are written by a background thread, so a miss waits for one Redis round trip, not two;
 - probabilities are temperature-calibrated with the model's calibration.json (model_src.calibration);
-- explanations are Captum LayerIntegratedGradients on the embedding layer, merged to words.
+- explanations are Captum LayerIntegratedGradients on the embedding layer, merged to words;
+- with `asyncCommunication: true` in model-config.yaml (TorchServe's asynchronous backend mode, the
+  default) TorchServe hands every request over at once, one per handle() call, and handle() returns a
+  coroutine: predictions are batched here by model_src.coalescer (run at once when idle, everything
+  that arrived during a forward as the next batch, never a timer), and explanations run on a thread
+  of their own at the lowest CPU priority, at most one per worker, so predictions never wait behind them.
 
 TorchServe accepts exactly one class in a handler file: helpers are plain functions.
 Settings come from the archive's model-config.yaml (`handler:`), which `make archive` fills with
@@ -34,7 +39,9 @@ the `serve`, `techniques` and `monitor` sections of params.yaml.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import copy
 import hashlib
 import json
 import logging
@@ -45,6 +52,7 @@ import tempfile
 import threading
 import time
 import unicodedata
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -457,6 +465,14 @@ def explain_slot(directory: Path, name: str, slots: int):
     yield False
 
 
+def lower_thread_priority(nice: int) -> None:
+    """Give the calling thread (Linux: a thread is scheduled on its own) niceness `nice`. Why: an
+    explanation keeps a core busy for seconds; at nice 19 the scheduler hands that core to a
+    prediction the moment one is runnable, so predictions do not queue behind explanations for CPU."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), nice)
+
+
 def start_background_writer(write, name: str) -> queue.Queue:
     """A daemon thread that calls write(entries) for dicts put on the returned queue, merging what
     waits. Why: a Redis SET on the request path is a round trip to a server that must be scheduled
@@ -510,6 +526,8 @@ def handler_settings(model_yaml_config: dict | None) -> dict:
         "bucket_max_rows": int(cfg.get("bucket_max_rows", 16)),
         "bucket_max_ratio": float(cfg.get("bucket_max_ratio", 1.5)),
         "onnx_file": cfg.get("onnx_file", "model.int8.onnx"),
+        "async_mode": bool((model_yaml_config or {}).get("asyncCommunication", False)),
+        "explain_nice": int(cfg.get("explain_nice", 19)),
     }
 
 
@@ -543,10 +561,10 @@ class IntentHandler:
         self.intents: list[str] = list(config["intents"])
         self.levels: list[str] = list(config["complexity_levels"])
         self.feature_names: list[str] = list(config["feature_names"])
-        self.tokenizer = load_tokenizer(model_dir, int(config["max_length"]))
+        self.base_tokenizer = load_tokenizer(model_dir, int(config["max_length"]))
         self.max_length = int(config["max_length"])
-        self.use_token_types = "token_type_ids" in self.tokenizer.model_input_names
-        self.pad_id = self.tokenizer.pad_token_id or 0
+        self.use_token_types = "token_type_ids" in self.base_tokenizer.model_input_names
+        self.pad_id = self.base_tokenizer.pad_token_id or 0
         self.temperature = load_temperature(model_dir)
         if self.feature_names:
             from model_src.features import FEATURE_NAMES, extract_features
@@ -589,6 +607,16 @@ class IntentHandler:
         self.explain_lock_dir = Path(tempfile.gettempdir())  # TorchServe's, one per server instance: shared by its workers
         self.cache_writes = start_background_writer(self._write_cache, "redis-cache-writer")
         self.metrics = self._register_metrics(context)
+        self.tokenizers = threading.local()  # a fast tokenizer is not safe across threads: one per thread
+        self.tokenizers.own = self.base_tokenizer
+        self.explaining = False  # async mode: one explanation at a time in this worker
+        if s["async_mode"]:
+            from model_src.coalescer import Coalescer
+
+            self.coalescer = Coalescer(self.predict_cached, ThreadPoolExecutor(1, thread_name_prefix="predict"),
+                                       on_batch=lambda n: self._metric("batch_requests", n))
+            self.explain_executor = ThreadPoolExecutor(1, thread_name_prefix="explain", initializer=lower_thread_priority,
+                                                       initargs=(s["explain_nice"],))
         self.prediction_log = self._prediction_logger(s["monitor"])
         self.initialized = True
         logger.info(
@@ -703,6 +731,14 @@ class IntentHandler:
         self.cache_writes.join()
 
     # --- model --------------------------------------------------------------
+
+    @property
+    def tokenizer(self):
+        """This thread's tokenizer (a copy of the archive's for every thread after the first)."""
+        own = getattr(self.tokenizers, "own", None)
+        if own is None:
+            own = self.tokenizers.own = copy.deepcopy(self.base_tokenizer)
+        return own
 
     def tokenize(self, texts: list[str]) -> list[list[int]]:
         return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
@@ -846,15 +882,48 @@ class IntentHandler:
 
     # --- TorchServe entry point -----------------------------------------------
 
-    def handle(self, data: list, context) -> list:
-        """One answer per request row, in order; a bad row gets its own 4xx, a failed row its own 5xx."""
+    def handle(self, data: list, context):
+        """One answer per request row, in order; a bad row gets its own 4xx, a failed row its own 5xx.
+        In async mode a coroutine of the same (TorchServe's async worker awaits what handle returns)."""
+        if self.settings["async_mode"]:
+            return self.handle_async(data, context)
         started = time.perf_counter()
+        deadline = self.clock() + self.settings["explain_deadline"]
+        envelope, parsed = self.parse_rows(data, context)
+        self._metric("batch_requests", len(parsed))
+        results: dict[tuple[int, int], dict] = {}
+        self.predict_rows(parsed, results)
+        self.explain_rows(parsed, results, deadline)
+        return self.answer_rows(parsed, results, context, envelope, started)
+
+    async def handle_async(self, data: list, context) -> list:
+        """handle() in TorchServe's asynchronous mode: predictions through the coalescer, explanations
+        on their own low-priority thread (one at a time per worker; more answer 503 at once)."""
+        started = time.perf_counter()
+        deadline = self.clock() + self.settings["explain_deadline"]
+        envelope, parsed = self.parse_rows(data, context)
+        results: dict[tuple[int, int], dict] = {}
+        await self.predict_rows_async(parsed, results)
+        if any("items" in req and req["explain"] for req in parsed):
+            if self.explaining:
+                for r, req in enumerate(parsed):
+                    if "items" in req and req["explain"]:
+                        parsed[r] = error_body("this worker is explaining another request: retry", 503)
+            else:
+                self.explaining = True
+                try:
+                    await asyncio.get_running_loop().run_in_executor(
+                        self.explain_executor, self.explain_rows, parsed, results, deadline)
+                finally:
+                    self.explaining = False
+        return self.answer_rows(parsed, results, context, envelope, started)
+
+    def parse_rows(self, data: list, context) -> tuple[dict | None, list[dict]]:
+        """(the envelope's body or None, one parsed request per row; see parse_request)."""
         s = self.settings
-        deadline = self.clock() + s["explain_deadline"]
         envelope = enveloped_body(data)
         # an envelope hands over one request already unpacked: its headers are those of request 0
         rows = data if envelope is None else [{"body": envelope}]
-        self._metric("batch_requests", len(rows))
         parsed = []
         for idx, row in enumerate(rows):
             explain = str(context.get_request_header(idx, "explain")) == "True"
@@ -873,11 +942,10 @@ class IntentHandler:
             )
             request["explain"] = explain
             parsed.append(request)
+        return envelope, parsed
 
-        results: dict[tuple[int, int], dict] = {}
-        self.predict_rows(parsed, results)
-        self.explain_rows(parsed, results, deadline)
-
+    def answer_rows(self, parsed: list[dict], results: dict, context, envelope: dict | None, started: float) -> list:
+        """The response of each row (statuses set on context), metrics counted."""
         answers, rejected, per_intent = [], 0, {}
         for r, req in enumerate(parsed):
             try:
@@ -913,13 +981,38 @@ class IntentHandler:
             return answers[0]  # the envelope wraps the instances' answers into one response
         return answers
 
-    def predict_rows(self, parsed: list[dict], results: dict) -> None:
-        """Predictions of every prediction row, the whole batch together (length-bucketed); if
-        that fails, row by row, so one row's failure answers that row 500 and the rest normally."""
-        to_predict = [
+    @staticmethod
+    def prediction_keys(parsed: list[dict]) -> list[tuple[int, int]]:
+        """(row, item) of every text to predict: valid items of prediction (not explanation) rows."""
+        return [
             (r, j) for r, req in enumerate(parsed) if "items" in req and not req["explain"]
             for j, item in enumerate(req["items"]) if isinstance(item, str)
         ]
+
+    async def predict_rows_async(self, parsed: list[dict], results: dict) -> None:
+        """predict_rows through the coalescer (the texts ride a forward with other requests')."""
+        to_predict = self.prediction_keys(parsed)
+        if not to_predict:
+            return
+        try:
+            predictions = await self.coalescer.submit([parsed[r]["items"][j] for r, j in to_predict])
+            results.update(zip(to_predict, predictions, strict=True))
+            return
+        except Exception:  # noqa: BLE001
+            logger.exception("prediction failed, predicting row by row")
+        for r in sorted({r for r, _ in to_predict}):
+            keys = [(row, j) for row, j in to_predict if row == r]
+            try:
+                predictions = await self.coalescer.submit([parsed[r]["items"][j] for _, j in keys])
+                results.update(zip(keys, predictions, strict=True))
+            except Exception as exc:  # noqa: BLE001
+                logger.exception("prediction of row %d failed", r)
+                parsed[r] = error_body(f"prediction failed: {type(exc).__name__}", 500)
+
+    def predict_rows(self, parsed: list[dict], results: dict) -> None:
+        """Predictions of every prediction row, the whole batch together (length-bucketed); if
+        that fails, row by row, so one row's failure answers that row 500 and the rest normally."""
+        to_predict = self.prediction_keys(parsed)
         if not to_predict:
             return
         try:

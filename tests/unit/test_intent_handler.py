@@ -4,6 +4,8 @@ explanations, cache behaviour; plus the archive's input validation and the launc
 
 from __future__ import annotations
 
+import asyncio
+import inspect
 import json
 import shutil
 import time
@@ -29,10 +31,12 @@ def torch_params(params):
     return {**params, "serve": {**params["serve"], "runtime": "torch"}}
 
 
-@pytest.fixture(scope="module")
-def handler(model_dir, torch_params, tmp_path_factory):
+@pytest.fixture(scope="module", params=["async", "sync"])
+def handler(model_dir, torch_params, tmp_path_factory, request):
+    """The handler in TorchServe's asynchronous mode (the archive's default) and in its synchronous one."""
     h = ih.IntentHandler()
     ctx = make_context(model_dir, torch_params)
+    ctx.model_yaml_config["asyncCommunication"] = request.param == "async"
     h.initialize(ctx)
     h.settings["redis_url"] = None  # unit tests: no Redis unless a test sets a client
     h.explain_lock_dir = tmp_path_factory.mktemp("explain_slots")  # not /tmp, shared with other test runs
@@ -44,6 +48,8 @@ def run(handler, rows: list[tuple[dict, object]]):
     ctx = handler.context
     set_requests(ctx, [{**h, "explain": h.get("explain", "False")} for h, _ in rows])
     answers = handler.handle([{"body": body} for _, body in rows], ctx)
+    if inspect.iscoroutine(answers):  # async mode: TorchServe's async worker awaits what handle returns
+        answers = asyncio.run(answers)
     return answers, [ctx.get_response_status(i) for i in range(len(rows))]
 
 
@@ -307,7 +313,9 @@ def test_metrics_are_emitted_through_the_context(handler, caplog):
     assert {"intent_cache_misses", "intent_rows_rejected", "intent_predictions", "intent_confidence",
             "intent_batch_requests"} <= names
     batch = [line for line in lines if line.startswith("[METRICS]intent_batch_requests.")]
-    assert len(batch) == 1 and batch[0].split(":", 1)[1].startswith("2|")  # the two requests TorchServe batched
+    # sync: the two requests TorchServe batched; async: the handle() calls that shared the forward (this one)
+    expected = "1|" if handler.settings["async_mode"] else "2|"
+    assert len(batch) == 1 and batch[0].split(":", 1)[1].startswith(expected)
 
 
 def test_handler_time_is_one_histogram_observation_per_batch(handler, caplog):
@@ -638,3 +646,86 @@ def test_explanations_wait_for_no_one_when_other_workers_hold_every_slot(handler
     assert [code for code, _ in statuses] == [503, 200]
     assert "slot" in answers[0]["error"]
     assert run(handler, [explain_row({"text": text, "n_steps": 5})])[1] == [(200, None)]  # released: served again
+
+
+# --- the asynchronous mode: requests handed over one by one, batched by the handler -------------
+
+
+def requests_on_one_loop(handler, rows: list[tuple[dict, bytes]]):
+    """Each row as its own handle() call on one event loop, all in flight at once, as TorchServe's
+    async worker runs them -> (answers, statuses, requests per forward)."""
+    from ts.context import RequestProcessor
+
+    forwards = []
+    coalescer_on_batch = handler.coalescer.on_batch
+    handler.coalescer.on_batch = forwards.append
+
+    async def one(headers: dict, body: bytes):
+        ctx = handler.context  # each request gets its own copy, as ts.async_service does
+        ctx = type(ctx).__new__(type(ctx))
+        ctx.__dict__.update(handler.context.__dict__)
+        ctx.request_processor = [RequestProcessor({**headers, "explain": headers.get("explain", "False")})]
+        ctx.request_ids = {0: "req"}
+        answers = await handler.handle([{"body": body}], ctx)
+        return answers[0], ctx.get_response_status(0)
+
+    async def all_at_once():
+        return await asyncio.gather(*(one(h, b) for h, b in rows))
+
+    try:
+        done = asyncio.run(all_at_once())
+    finally:
+        handler.coalescer.on_batch = coalescer_on_batch
+    return [a for a, _ in done], [s for _, s in done], forwards
+
+
+def test_async_distinct_requests_in_flight_together_get_their_own_answers(handler):
+    if not handler.settings["async_mode"]:
+        pytest.skip("asynchronous mode only")
+    texts = [f"request {i}: " + " ".join(["plan a trip to Rome", "fix my sql query", "summarize this email"][i % 3]
+                                         for _ in range(1 + i % 5)) for i in range(16)]
+    alone = [run(handler, [(TEXT, t.encode())])[0][0] for t in texts]
+    rows = [(TEXT, t.encode()) for t in texts] + [(JSON, b'{"text": ""}'), (JSON, b"{broken")]
+    answers, statuses, forwards = requests_on_one_loop(handler, rows)
+    assert [code for code, _ in statuses] == [200] * 16 + [400, 400]
+    for got, want in zip(answers[:16], alone, strict=True):
+        assert got["all_intents"] == pytest.approx(want["all_intents"], abs=1e-5)
+        assert got["complexity"]["score"] == pytest.approx(want["complexity"]["score"], abs=1e-5)
+    assert sum(forwards) == 16 and max(forwards) > 1  # one ran alone at once, the rest rode later forwards
+
+
+def test_async_a_second_explanation_in_a_worker_is_refused_at_once_and_predictions_go_on(handler):
+    if not handler.settings["async_mode"]:
+        pytest.skip("asynchronous mode only")
+    text = "Translate this sentence into Italian"
+    handler.explaining = True  # another request of this worker is being explained
+    try:
+        answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5}), (TEXT, text.encode())])
+    finally:
+        handler.explaining = False
+    assert [code for code, _ in statuses] == [503, 200]
+    assert "explaining another request" in answers[0]["error"]
+    answers, statuses = run(handler, [explain_row({"text": text, "n_steps": 5})])
+    assert statuses == [(200, None)] and "explanation" in answers[0]
+
+
+def test_async_explanations_run_on_a_low_priority_thread_of_their_own(handler):
+    if not handler.settings["async_mode"]:
+        pytest.skip("asynchronous mode only")
+    import os
+    import threading
+
+    seen = {}
+    explain = handler.explain_rows
+
+    def spy(*args):
+        seen["thread"] = threading.current_thread().name
+        seen["nice"] = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+        return explain(*args)
+
+    handler.explain_rows = spy
+    try:
+        assert run(handler, [explain_row({"text": "Write a haiku", "n_steps": 5})])[1] == [(200, None)]
+    finally:
+        del handler.explain_rows
+    assert seen["thread"].startswith("explain") and seen["nice"] == handler.settings["explain_nice"]

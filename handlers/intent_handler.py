@@ -617,6 +617,9 @@ class IntentHandler:
                                        on_batch=lambda n: self._metric("batch_requests", n))
             self.explain_executor = ThreadPoolExecutor(1, thread_name_prefix="explain", initializer=lower_thread_priority,
                                                        initargs=(s["explain_nice"],))
+        # Captum hooks the embedding layer of the model it explains for the whole attribution: with
+        # predictions running beside it (async mode, runtime torch) they must not go through that model
+        self.explain_model = copy.deepcopy(self.model) if s["async_mode"] and s["runtime"] == "torch" else self.model
         self.prediction_log = self._prediction_logger(s["monitor"])
         self.initialized = True
         logger.info(
@@ -841,7 +844,7 @@ class IntentHandler:
             if deadline is not None and self.clock() > deadline:
                 raise TimeoutError("explanation deadline")
             reps = ids.shape[0]
-            logits, _, _ = self.model(
+            logits, _, _ = self.explain_model(
                 ids,
                 attention_mask.expand(reps, -1),
                 token_type_ids.expand(reps, -1) if token_type_ids is not None else None,
@@ -849,7 +852,7 @@ class IntentHandler:
             )
             return (logits / self.temperature).softmax(-1)
 
-        lig = LayerIntegratedGradients(forward, self.model.encoder.embeddings)
+        lig = LayerIntegratedGradients(forward, self.explain_model.encoder.embeddings)
         attributions, delta = lig.attribute(
             input_ids,
             baselines=baseline,

@@ -729,3 +729,27 @@ def test_async_explanations_run_on_a_low_priority_thread_of_their_own(handler):
     finally:
         del handler.explain_rows
     assert seen["thread"].startswith("explain") and seen["nice"] == handler.settings["explain_nice"]
+
+
+def test_async_predictions_during_an_explanation_do_not_meet_captum_hooks(handler, monkeypatch):
+    """In async mode a prediction runs while an explanation's attribution holds Captum's hook on the
+    embedding layer: it must not go through the hooked model (it did: shape errors, answered 500)."""
+    if not handler.settings["async_mode"]:
+        pytest.skip("asynchronous mode only")
+    import captum.attr
+
+    attribute, during = captum.attr.LayerIntegratedGradients.attribute, []
+
+    def predicting_meanwhile(self, *args, **kwargs):
+        forward = self.forward_func
+
+        def forward_and_predict(*inputs):  # Captum's hooks are on now: a prediction of a longer text meanwhile
+            during.append(handler.predict_texts(["a much longer prompt about planning a three week trip to Japan"]))
+            return forward(*inputs)
+
+        self.forward_func = forward_and_predict
+        return attribute(self, *args, **kwargs)
+
+    monkeypatch.setattr(captum.attr.LayerIntegratedGradients, "attribute", predicting_meanwhile)
+    assert run(handler, [explain_row({"text": "Write a haiku", "n_steps": 5})])[1] == [(200, None)]
+    assert during and during[0][0]["intent"] in handler.intents

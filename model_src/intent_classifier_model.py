@@ -6,8 +6,8 @@ Networks" (attention pooling: one learned score per token), run_glue (labels sto
 saved config so the serving side reads them from the artefact).
 
 TorchServe loads this file as `--model-file` and accepts exactly ONE class in it, so pooling and
-config are plain functions and dicts. Only torch + transformers are imported: the file is packed
-into the .mar as is. Weights are safetensors; nothing is unpickled when loading.
+config are plain functions and dicts. Only torch + transformers (+ model_src, packed beside it) are
+imported: the file is packed into the .mar as is. Weights are safetensors; nothing is unpickled when loading.
 """
 
 from __future__ import annotations
@@ -17,9 +17,11 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+from model_src.weight_storage import load_state  # the archive packs model_src/ beside this file
 
 WEIGHTS_NAME = "model.safetensors"
 CONFIG_NAME = "model_config.json"
@@ -169,7 +171,7 @@ class IntentClassifier(nn.Module):
                 raise FileNotFoundError(f"{model_dir / name} is missing: not a model directory written by training")
         config = json.loads((model_dir / CONFIG_NAME).read_text(encoding="utf-8"))
         model = cls(config)
-        model.load_state_dict(load_file(str(model_dir / WEIGHTS_NAME)), strict=True)
+        model.load_state_dict(load_state(model_dir / WEIGHTS_NAME), strict=True)  # plain or compressed (archive)
         return model.eval()
 
     def save_pretrained(self, model_dir: str | Path, tokenizer=None) -> None:

@@ -15,7 +15,7 @@ from tests.serving_helpers import build_tiny_model_dir
 # Runs in a fresh interpreter whose cwd is the unpacked archive. The project is pip-installed in
 # editable mode, so its import finder is dropped first: only the archive's own files can be found.
 WORKER = r"""
-import json, sys
+import asyncio, json, sys
 sys.meta_path = [f for f in sys.meta_path if "__editable__" not in getattr(f, "__module__", "") + repr(f)]
 sys.path = ["."] + [p for p in sys.path[1:] if "site-packages" in p or "lib/python" in p]
 for name in [m for m in sys.modules if m.split(".")[0] in ("pipeline", "model_src", "handlers")]:
@@ -41,6 +41,8 @@ ctx.request_ids = {0: "a", 1: "b"}
 ctx.metrics.request_ids = ctx.request_ids
 # bytes, as TorchServe hands bodies over with decode_input_request=false (config.properties)
 answers = handler.handle([{"body": b'{"text": "write a haiku about autumn"}'}, {"body": b'{"text": ""}'}], ctx)
+if asyncio.iscoroutine(answers):  # the archive's default: TorchServe's async mode awaits what handle returns
+    answers = asyncio.run(answers)
 try:
     import pipeline  # noqa: F401
     leaked = True

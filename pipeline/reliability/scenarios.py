@@ -190,6 +190,13 @@ def worker_pids(ts, model: str) -> list[int]:
                   if w.get("status") == "READY" and w.get("pid"))
 
 
+def worker_starts(ts) -> int:
+    """Worker processes started so far, from the workers' log. Why not describe: in TorchServe
+    0.12's async mode (the archive's default) a replacement worker keeps showing the old pid or
+    "UNLOADING" although it answers (its AsyncWorkerThread never resets loadingFinished)."""
+    return sum(p.read_text(errors="replace").count("Torch worker started.") for p in ts.run_dir.rglob("model_log.log"))
+
+
 def all_workers_ready(ts, model: str) -> bool:
     """Every worker of the default version READY, as many as its minWorkers (start() waits for one)."""
     entry = ts.describe(model)[0]
@@ -213,6 +220,7 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
     # a worker still starting would later pass for the replacement of the killed one
     wait_until(lambda: all_workers_ready(ts, model), recovery_timeout, interval=0.2, what="every worker READY")
     before = worker_pids(ts, model)
+    started_before = worker_starts(ts)
     path = f"predictions/{model}"
     reference_client = ts.client(retries=0)
     reference = {text: call(reference_client, path, text).all_intents for text in PROMPTS}
@@ -225,8 +233,8 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
         victim = before[0]
         killed_at = time.monotonic()
         os.kill(victim, signal.SIGKILL)
-        wait_until(lambda: any(p not in before for p in worker_pids(ts, model)), recovery_timeout,
-                   interval=0.1, what="a new READY worker after the kill")
+        wait_until(lambda: worker_starts(ts) > started_before, recovery_timeout,
+                   interval=0.1, what="a new worker process after the kill")
         worker_back_s = time.monotonic() - killed_at
         back = time.monotonic()
         wait_until(lambda: loop.answered_since(back), recovery_timeout, interval=0.1, what="an answer from the new worker")
@@ -239,7 +247,7 @@ def worker_kill(ts, model: str, *, concurrency: int = 8, warmup_s: float = 3.0, 
         concurrency=concurrency,
         client_retries=retries,
         killed_pid=victim,
-        new_pids=[p for p in worker_pids(ts, model) if p not in before],
+        workers_started_after_kill=worker_starts(ts) - started_before,
         worker_restart_s=round(worker_back_s, 2),
         failed_before_kill=sum(c.status != 200 and c.finished < killed_at for c in calls),
     )
@@ -620,13 +628,13 @@ def verdicts(results: dict) -> dict[str, tuple[bool, str]]:
     out = {}
     if "worker_kill" in results:
         r = results["worker_kill"]
-        ok = (r["lost"] == 0 and r["failed"] == 0 and r["wrong_answers"] == 0 and bool(r["new_pids"])
+        ok = (r["lost"] == 0 and r["failed"] == 0 and r["wrong_answers"] == 0 and r["workers_started_after_kill"] > 0
               and r["answered"] == r["requests"])
         out["Worker killed under load"] = (ok, (
             f"{r['requests']} requests at concurrency {r['concurrency']}: {r['answered']} answered "
             f"({r['answered_after_retry']} after {r['client_retries_done']} client retries), {r['failed']} failed"
             f"{' ' + str(r['failed_statuses']) if r['failed_statuses'] else ''}, {r['lost']} lost, "
-            f"{r['wrong_answers']} answers not for their own text; new worker READY after {r['worker_restart_s']} s, "
+            f"{r['wrong_answers']} answers not for their own text; new worker started after {r['worker_restart_s']} s, "
             f"longest gap between answers {r['longest_gap_between_answers_s']} s"))
     if "redis_restart" in results:
         r = results["redis_restart"]

@@ -17,6 +17,7 @@ import pytest
 import requests
 
 from pipeline.deploy.benchmark import histogram_totals
+from pipeline.reliability.scenarios import worker_starts
 from pipeline.services.torchserve import TorchServe
 
 pytestmark = pytest.mark.integration
@@ -100,12 +101,6 @@ def test_per_row_errors_stay_per_row_among_concurrent_requests(module_torchserve
     listed = responses[4].json()
     assert "intent" in listed[0] and listed[1]["code"] == 400 and listed[1]["index"] == 1
     assert "not valid JSON" in responses[1].json()["error"]
-
-
-def worker_starts(ts: TorchServe) -> int:
-    """Worker processes started so far (describe is no witness in async mode: TorchServe 0.12 keeps
-    showing a replaced worker's old pid, or "UNLOADING", after a restart)."""
-    return sum(p.read_text(errors="replace").count("Torch worker started.") for p in ts.run_dir.rglob("model_log.log"))
 
 
 def worker_pids(ts: TorchServe) -> list[int]:

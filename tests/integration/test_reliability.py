@@ -75,7 +75,7 @@ def test_worker_killed_under_load_comes_back_and_every_request_gets_its_own_answ
     r = reliability.worker_kill(module_torchserve, MODEL, concurrency=8, warmup_s=2.0, tail_s=2.0,
                                 recovery_timeout=120.0)
     assert r["lost"] == 0
-    assert r["new_pids"] and r["killed_pid"] not in r["new_pids"]
+    assert r["workers_started_after_kill"] >= 1
     # the killed worker's batch was retried by the client: nothing failed, and each answer is the
     # one for the text that call sent (answers of different prompts are told apart)
     assert r["failed"] == 0, r["failed_statuses"]

@@ -26,8 +26,8 @@ Why it is built this way (measured, see docs/architecture.md and README "Serving
   results are written by a background thread, so a miss waits for one Redis round trip, not two;
 - probabilities are temperature-calibrated with the model's calibration.json (model_src.calibration);
 - explanations are Captum LayerIntegratedGradients on the embedding layer, merged to words;
-- with `asyncCommunication: true` in model-config.yaml (TorchServe's asynchronous backend mode, the
-  default) TorchServe hands every request over at once, one per handle() call, and handle() returns a
+- with `asyncCommunication: true` in model-config.yaml (TorchServe's asynchronous backend mode,
+  params.yaml serve.async_backend) TorchServe hands every request over at once, one per handle() call, and handle() returns a
   coroutine: predictions are batched here by model_src.coalescer (run at once when idle, everything
   that arrived during a forward as the next batch, never a timer), and explanations run on a thread
   of their own at the lowest CPU priority, at most one per worker, so predictions never wait behind them.

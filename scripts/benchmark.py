@@ -32,16 +32,24 @@ def table(result: dict) -> str:
         ("the same, Python client (prompts/s; p50 / p95 ms)",
          f"{python_tput['prompts_per_s']}; {python_tput['p50_ms']} / {python_tput['p95_ms']}"),
         ("cache hit latency c=1 (p50 / p95 ms)", f"{s['cache_hit_c1']['p50_ms']} / {s['cache_hit_c1']['p95_ms']}"),
-        (f"raw in-process forward ({result['raw_in_process']['runtime']}, prompts/s)",
-         f"{result['raw_in_process']['prompts_per_s']}"),
+        (f"ceiling: best in-process layout ({result['raw_in_process']['runtime']}, "
+         f"{result['raw_in_process']['best_layout']}; prompts/s)", f"{result['raw_in_process']['prompts_per_s']}"),
         ("naive handler: transformers pipeline, batch 1 (prompts/s)", f"{result['naive_pipeline']['prompts_per_s']}"),
-        ("served / raw, served / naive", f"{result['ratios']['served_over_raw']}x, {result['ratios']['served_over_naive']}x"),
+        ("served / ceiling, served / naive", f"{result['ratios']['served_over_ceiling']}x, {result['ratios']['served_over_naive']}x"),
+        ("requests per forward at c=16 (histogram)", f"{tput.get('requests_per_forward_histogram')}"),
+        ("c=1 breakdown (ms)", f"{s.get('latency_c1_breakdown')}"),
+        ("in process, one row (ms)", f"{result.get('raw_in_process_c1')}"),
+        ("archive (MB)", f"{result.get('archive_mb')}"),
     ]
-    if "raw_in_process_at_served_batch" in result:
-        at = result["raw_in_process_at_served_batch"]
-        rows.insert(-1, (f"raw in-process at the batch TorchServe formed ({tput['mean_requests_per_batch']} requests"
-                         f" per batch -> {at['batch_size']}; prompts/s)", f"{at['prompts_per_s']}"))
-        rows.append(("served / raw at that batch", f"{result['ratios']['served_over_raw_at_served_batch']}x"))
+    if "peer" in s:
+        peer = s["peer"]
+        rows += [
+            ("FastAPI + ORT peer, c=1 (p50 / p95 ms)", f"{peer['latency_c1']['p50_ms']} / {peer['latency_c1']['p95_ms']}"),
+            (f"peer c={concurrency[len('throughput_c'):]}, Python client (prompts/s)",
+             f"{peer[f'{concurrency}_python_client']['prompts_per_s']}"),
+            ("served / peer, pair by pair (c=1 p50; c=1 p95; c=16 prompts/s)",
+             "; ".join(str(v) for v in peer["pairs_served_over_peer"].values())),
+        ]
     return "\n".join(["| measure | value |", "|---|---|", *(f"| {a} | {b} |" for a, b in rows)])
 
 
@@ -59,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch-size", type=int, help="override the archive's batchSize")
     parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
     parser.add_argument("--workers", type=int, help="override the archive's worker count")
+    parser.add_argument("--no-peer", action="store_true", help="skip the FastAPI + ONNX Runtime peer")
     args, params = cli.start(parser, argv)
     mar = args.mar or resolve_path(params["paths"]["model_store"]) / f"{params['serve']['model_name']}.mar"
     registration = {key: value for key, value in (("batch_size", args.batch_size), ("max_batch_delay", args.max_batch_delay),
@@ -66,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         result = run_benchmark(params, mar, n_prompts=args.prompts, latency_n=args.latency_prompts,
                                concurrency=args.concurrency, naive_n=args.naive_prompts, registration=registration,
-                               warmup_rounds=args.warmup_rounds, repeats=args.repeats)
+                               warmup_rounds=args.warmup_rounds, repeats=args.repeats, peer=not args.no_peer,
+                               plot=args.output.with_name("saturation.png"))
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

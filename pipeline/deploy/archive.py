@@ -135,7 +135,7 @@ SERVE_TYPES = {
     "explain_max_texts": (int,), "explain_budget_token_steps": (int,), "explain_deadline_seconds": (int, float),
     "explain_internal_batch_size": (int,), "explain_workers": (int,), "top_k": (int,), "redis_url": (str, type(None)),
     "low_confidence_threshold": (int, float, type(None)), "cache_enabled": (bool,),
-    "onnx_min_top1_agreement": (int, float),
+    "onnx_min_top1_agreement": (int, float), "async_backend": (bool,),
 }
 
 
@@ -163,6 +163,8 @@ def model_config_yaml(params: dict, template: Path = MODEL_CONFIG_TEMPLATE) -> d
         monitor=params.get("monitor", {}),
     )
     config["handler"] = handler
+    if params.get("serve", {}).get("async_backend"):  # TorchServe's async mode: the handler batches (coalescer)
+        config["asyncCommunication"], config["batchSize"] = True, 1
     return config
 
 

@@ -1,5 +1,5 @@
-"""TorchServe's asynchronous backend mode with the handler's coalescer, on a real server (tiny model,
-token auth, the archive's model-config.yaml): rows of different requests that share a forward never
+"""TorchServe's asynchronous backend mode with the handler's coalescer (params serve.async_backend),
+on a real server (tiny model, token auth, 2 workers as archived): rows of different requests that share a forward never
 mix answers, per-row errors stay per row, and a worker killed mid-batch loses no request (the client
 retries what the dead worker held; the retries are counted and printed).
 
@@ -16,9 +16,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.deploy.benchmark import histogram_totals
 from pipeline.reliability.scenarios import worker_starts
+from pipeline.services import free_port
 from pipeline.services.torchserve import TorchServe
+from tests.serving_helpers import started
 
 pytestmark = pytest.mark.integration
 
@@ -59,6 +62,21 @@ def post(ts: TorchServe, body, timeout: float = 30) -> requests.Response:
 
 def requests_per_forward(ts: TorchServe) -> tuple[float, float]:
     return histogram_totals(requests.get(ts.metrics_url(), timeout=30).text, "intent_batch_requests")
+
+
+@pytest.fixture(scope="module")
+def module_torchserve(tiny_mar_store, params, tmp_path_factory, request):
+    """TorchServe serving a tiny archive built with serve.async_backend: true."""
+    _, model_dir = tiny_mar_store
+    store = tmp_path_factory.mktemp("async_store")
+    async_params = {**params, "serve": {**params["serve"], "async_backend": True}}
+    build_archive(ArchiveRequest(model_dir=model_dir, version="1", model_store=store), async_params)
+    ts = TorchServe(model_store=store, run_dir=tmp_path_factory.mktemp("ts_async"), models={MODEL: f"{MODEL}.mar"},
+                    registration={"max_batch_delay": "0"}, inference_port=free_port(), management_port=free_port(),
+                    metrics_port=free_port(), grpc_ports=(free_port(), free_port()),
+                    env={"INTENT_REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})
+    with started(ts, request):
+        yield ts
 
 
 def test_the_archive_runs_in_async_mode_with_batch_size_one(module_torchserve):

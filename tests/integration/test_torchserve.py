@@ -94,7 +94,7 @@ def test_single_prediction(server, params):
 def test_registered_through_the_api_with_no_batch_delay(server, configured_workers):
     described = server.describe(MODEL)[0]
     assert described["maxBatchDelay"] == 0  # a model-config.yaml cannot say 0 (it means 100 ms there)
-    assert described["batchSize"] == 1 and described["minWorkers"] == configured_workers  # the archive's (async mode)
+    assert described["batchSize"] == 8 and described["minWorkers"] == configured_workers  # the archive's
 
 
 def test_token_is_required(server):

@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         result = run_benchmark(params, mar, n_prompts=args.prompts, latency_n=args.latency_prompts,
                                concurrency=args.concurrency, naive_n=args.naive_prompts, registration=registration,
                                warmup_rounds=args.warmup_rounds, repeats=args.repeats, peer=not args.no_peer,
-                               plot=args.output.with_name("saturation.png"))
+                               plot=args.output.resolve().with_name("saturation.png"))
     except FileNotFoundError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

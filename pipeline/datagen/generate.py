@@ -6,7 +6,8 @@ different ones per intent in pipeline.datagen.prompt_banks), slot values from la
 domains), an optional pasted block (code in several languages, CSV/markdown tables, emails,
 articles, meeting notes, chat logs, foreign-language text: pipeline.datagen.prompt_context), and
 intent-neutral framing: chatty preambles, role statements, polite prefixes, follow-up
-constraints, lowercase, dropped punctuation and seeded typos.
+constraints, answer-style modifiers drawn with the same odds for every intent
+(pipeline.datagen.style_modifiers), lowercase, dropped punctuation and seeded typos.
 
 Labelling rule (params.yaml `intent_definitions`): the primary intent is the DELIVERABLE the
 person wants back, never the vocabulary. Boundaries decided by that rule:
@@ -53,6 +54,7 @@ from typing import Any
 
 from pipeline.config import load_params
 from pipeline.datagen import prompt_banks as banks
+from pipeline.datagen.style_modifiers import draw_modifiers
 
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*|\+)\}")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
@@ -152,6 +154,7 @@ class PromptGenerator:
             )
         self.rng = rng
         self.filler = _Filler(rng, banks.all_slots())
+        self.modifier_ratio = float(params.get("generate", {}).get("style_modifier_ratio", 0.0))
 
     def sample(self, intent: str, cross_intent: bool = False) -> dict[str, str]:
         rng = self.rng
@@ -161,6 +164,9 @@ class PromptGenerator:
         body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
         if not foreign:  # English framing on a Spanish prompt would be a different phenomenon
             body = self._frame(intent, body, draft)
+            for modifier in draw_modifiers(rng, self.modifier_ratio):  # same odds for every intent
+                body = modifier.apply(body)
+                draft.constraints += modifier.constraint
         body = self._noise(body)
         text = _PLACEHOLDER.sub(lambda m: draft.contexts[int(m.group(1))], body).strip()
         return {"text": text, "intent": intent, "complexity": self._level(body, draft)}

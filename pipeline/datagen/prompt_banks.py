@@ -473,17 +473,18 @@ RS_SLOTS = {
     "syllogism": [rp.syllogism],
     "proof": [rp.proof],
     "probability_q": [rp.probability],
-    "c_reason": ["Show your reasoning.", "Explain each step.", "Don't just give me the answer.", "Check your answer at the end.",
-                 "Think step by step.", "Show your work please.", "Explain why the obvious answer is wrong.",
-                 "Give a short proof.", "Walk me through the logic.", "Also say how sure you are."],
+    # answer-style words ("step by step", "explain your reasoning") are NOT here: they go to every
+    # intent alike (pipeline.datagen.style_modifiers), or they would teach "step by step" = reasoning
+    "c_reason": ["Don't just give me the answer.", "Check your answer at the end.", "Show your work please.",
+                 "Explain why the obvious answer is wrong.", "Give a short proof.", "Also say how sure you are."],
 }
 
 RS_TEMPLATES = [
-    "{word_problem}", "{word_problem} Show your reasoning.", "Solve this step by step: {word_problem}",
+    "{word_problem}", "{word_problem} What's the answer?", "Solve this: {word_problem}",
     "Can you help me figure this out? {word_problem}", "riddle: {riddle}", "{riddle}",
     "Here's a riddle my kid asked me: {riddle} What's the answer?", "Is this argument valid? \"{ctx_argument}\"",
     "What's the logical flaw in this: {ctx_argument}", "Which fallacy is this? {ctx_argument}", "{proof}",
-    "{syllogism}", "think step by step: {word_problem}", "{probability_q}", "Logic question: {syllogism}",
+    "{syllogism}", "can u solve this: {word_problem}", "{probability_q}", "Logic question: {syllogism}",
     "My friend argued: \"{ctx_argument}\" Is that reasoning sound? Why or why not?",
     "Puzzle time! {word_problem}", "I'm stuck on this homework problem: {word_problem}",
     "Brain teaser: {riddle}", "{word_problem} I got a different answer than the book, can you check?",

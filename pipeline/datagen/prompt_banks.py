@@ -13,6 +13,7 @@ intent name; pipeline.datagen.generate refuses an intent from params.yaml that h
 from __future__ import annotations
 
 from pipeline.datagen import reasoning_problems as rp
+from pipeline.datagen.boundary_templates import BOUNDARY_SLOTS, BOUNDARY_TEMPLATES
 from pipeline.datagen.prompt_context import CONTEXT_GENERATORS
 
 # ====================================================================== shared slots
@@ -1291,10 +1292,13 @@ QA_SLOTS["c_qa"] = ["Keep it under 100 words.", "Give me an example.", "Use an a
                     "Bullet points please.", "I'm asking for a school essay."]
 
 TEMPLATES = {
-    "question_answering": QA_TEMPLATES, "creative_writing": CW_TEMPLATES, "code_generation": CODE_TEMPLATES,
-    "data_analysis": DA_TEMPLATES, "reasoning": RS_TEMPLATES, "summarization": SM_TEMPLATES,
-    "translation": TR_TEMPLATES, "conversation": CV_TEMPLATES, "task_planning": TP_TEMPLATES,
-    "problem_solving": PS_TEMPLATES,
+    intent: templates + BOUNDARY_TEMPLATES.get(intent, [])
+    for intent, templates in {
+        "question_answering": QA_TEMPLATES, "creative_writing": CW_TEMPLATES, "code_generation": CODE_TEMPLATES,
+        "data_analysis": DA_TEMPLATES, "reasoning": RS_TEMPLATES, "summarization": SM_TEMPLATES,
+        "translation": TR_TEMPLATES, "conversation": CV_TEMPLATES, "task_planning": TP_TEMPLATES,
+        "problem_solving": PS_TEMPLATES,
+    }.items()
 }
 
 
@@ -1302,7 +1306,7 @@ def all_slots() -> dict[str, list]:
     """Every slot bank merged (later banks never silently replace an earlier one with other values)."""
     merged: dict[str, list] = {}
     for bank in (SHARED, QA_SLOTS, CW_SLOTS, CODE_SLOTS, DA_SLOTS, RS_SLOTS, SM_SLOTS, TR_SLOTS, CV_SLOTS,
-                 TP_SLOTS, PS_SLOTS, CROSS_SLOTS):
+                 TP_SLOTS, PS_SLOTS, CROSS_SLOTS, BOUNDARY_SLOTS):
         for name, values in bank.items():
             if name in merged and merged[name] is not values and merged[name] != values:
                 raise ValueError(f"slot {name!r} defined twice with different values")

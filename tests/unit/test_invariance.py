@@ -69,3 +69,17 @@ def test_generator_gives_every_intent_the_same_odds_of_a_style_modifier():
     shares = {i: with_mod[i] / per_intent[i] for i in per_intent}
     assert min(shares.values()) > 0.08, shares
     assert max(shares.values()) - min(shares.values()) < 0.12, shares
+
+
+def test_every_written_boundary_has_generator_templates_on_both_sides():
+    """params.yaml intent_boundaries is the rule; the generator must show the model both sides."""
+    from pipeline.datagen.boundary_templates import BOUNDARY_TEMPLATES
+
+    params = load_params()
+    for boundary in params["intent_boundaries"]:
+        for side in boundary["between"]:
+            if side == "any":
+                continue
+            assert side in params["intents"], boundary
+            assert BOUNDARY_TEMPLATES.get(side) or side == "translation", f"no boundary templates for {side}"
+        assert boundary["rule"] and boundary["examples"], boundary

@@ -60,6 +60,7 @@ _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*|\+)\}")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 _MAX_DEPTH = 6
 _MAX_REDRAWS = 25
+_MAX_LEVEL_REDRAWS = 60  # a level some intent's templates rarely reach is given up on, not forced
 # How many follow-up constraints a prompt gets: 0 (50 %), 1, 2, 3.
 _CONSTRAINT_WEIGHTS = [0.5, 0.25, 0.15, 0.1]
 # Share of non-cross rows written entirely in another language (labelled by what they ask for).
@@ -169,7 +170,7 @@ class PromptGenerator:
                 draft.constraints += modifier.constraint
         body = self._noise(body)
         text = _PLACEHOLDER.sub(lambda m: draft.contexts[int(m.group(1))], body).strip()
-        return {"text": text, "intent": intent, "complexity": self._level(body, draft)}
+        return {"text": text, "intent": intent, "complexity": self._level(body, draft, intent)}
 
     def _frame(self, intent: str, body: str, draft: _Draft) -> str:
         rng = self.rng
@@ -210,12 +211,43 @@ class PromptGenerator:
             body = _typos(body, rng)
         return body
 
-    def _level(self, body: str, draft: _Draft) -> str:
+    def _level(self, body: str, draft: _Draft, intent: str) -> str:
         ctx_words = sum(len(c.split()) for c in draft.contexts)
         instruction_words = len(_PLACEHOLDER.sub(" ", body).split())
-        points = draft.constraints + draft.subrequests
-        points += (ctx_words >= 20) + (ctx_words >= 80) + (instruction_words >= 30) + (instruction_words >= 60)
+        points = draft.constraints + draft.subrequests + (ctx_words >= 20) + (ctx_words >= 80)
+        if intent != "conversation":  # a long instruction carries details a person counts; long chat asks nothing
+            points += (instruction_words >= 30) + (instruction_words >= 60)
         return self.levels[0] if points == 0 else self.levels[1] if points <= 2 else self.levels[2]
+
+
+@dataclass
+class ComplexityMix:
+    """Share of simple / moderate / complex rows per intent (params generate.complexity_mix).
+
+    Rows are redrawn until they land on the level drawn for them: left alone, the templates make
+    complex rows rare (13-35 % by intent), which teaches the level head that complex is unlikely,
+    while people write all three levels about equally often.
+    """
+
+    default: list[float] | None
+    per_intent: dict[str, list[float]]
+    levels: list[str]
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], levels: list[str]) -> ComplexityMix:
+        raw = dict(params.get("generate", {}).get("complexity_mix") or {})
+        default = raw.pop("default", None)
+        for name, shares in [("default", default), *raw.items()]:
+            if shares is not None and (len(shares) != len(levels) or min(shares) < 0 or not sum(shares)):
+                raise ValueError(f"generate.complexity_mix.{name} must be {len(levels)} non-negative shares, got {shares}")
+        unknown = sorted(set(raw) - set(params["intents"]) - set(banks.TEMPLATES))  # a typo, not a subset
+        if unknown:
+            raise ValueError(f"generate.complexity_mix names unknown intents {unknown}")
+        return cls(default, raw, levels)
+
+    def draw(self, intent: str, rng: random.Random) -> str | None:
+        shares = self.per_intent.get(intent, self.default)
+        return None if shares is None else rng.choices(self.levels, weights=shares)[0]
 
 
 def _quotas(total: int, n: int) -> list[int]:
@@ -244,13 +276,19 @@ def generate_samples(
         raise ValueError(f"generate.cross_intent_ratio must be in [0, 1], got {ratio}")
     per_intent = _quotas(num_samples, len(gen.intents))
     cross_per_intent = _quotas(round(num_samples * ratio), len(gen.intents))
+    mix = ComplexityMix.from_params(params, gen.levels)
     seen: set[str] = set()
     rows: list[dict] = []
     for intent, quota, n_cross in zip(gen.intents, per_intent, cross_per_intent, strict=True):
         n_cross = min(n_cross, quota)
         for k in range(quota):
             cross = k < n_cross
+            level = mix.draw(intent, rng)
             row = gen.sample(intent, cross_intent=cross)
+            for _ in range(_MAX_LEVEL_REDRAWS):
+                if row["text"] not in seen and (level is None or row["complexity"] == level):
+                    break
+                row = gen.sample(intent, cross_intent=cross)
             for _ in range(_MAX_REDRAWS):
                 if row["text"] not in seen:
                     break

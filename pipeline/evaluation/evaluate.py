@@ -223,6 +223,7 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
         "description": s.description,
         "path": str(s.path),
         "rejected_rows": len(s.rejects),
+        "boundaries": boundary_accuracy(s.path, predictions),
         "invariance": invariance_report(texts, pred, predictor, params) if s.name.startswith("realistic") else None,
         "metrics": cls,
         "uncalibrated": uncal,
@@ -232,6 +233,23 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
         "_arrays": {"y": y, "probs": probs, "raw": raw},
         "_predictions": predictions,
     }
+
+
+def boundary_accuracy(path: Path, predictions: list[dict]) -> dict[str, dict[str, float]]:
+    """Accuracy on the rows a hand-written set tags with `"boundary": "a|b"` (params intent_boundaries)."""
+    tags: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # the loader has reported it already
+        if isinstance(row, dict) and row.get("boundary"):
+            tags[row.get("text", "")] = row["boundary"]
+    hits: dict[str, list[bool]] = {}
+    for p in predictions:
+        if p["text"] in tags:
+            hits.setdefault(tags[p["text"]], []).append(p["predicted"] == p["intent"])
+    return {b: {"n": len(h), "accuracy": sum(h) / len(h)} for b, h in sorted(hits.items())}
 
 
 def measure_latency(predictor, texts: list[str], n: int, warmup: int = 5) -> dict[str, Any]:

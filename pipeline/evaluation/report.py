@@ -106,6 +106,13 @@ def _invariance_and_complexity_blocks(results: dict) -> list[Block]:
             rows.append([name, kind, _pct(inv["unchanged"]), str(inv["pairs"]), worst, flips])
     b.append(Block("table", headers=["set", "modifiers", "unchanged", "pairs", "worst modifiers", "most common flips"],
                    rows=rows))
+    tagged = {n: d["boundaries"] for n, d in sets.items() if d.get("boundaries")}
+    if tagged:
+        b.append(Block("h", "Intent boundaries (params.yaml intent_boundaries)"))
+        names = sorted({k for t in tagged.values() for k in t})
+        b.append(Block("table", headers=["boundary"] + [f"{n} accuracy (rows)" for n in tagged],
+                       rows=[[k] + [f"{_pct(t[k]['accuracy'])} ({t[k]['n']})" if k in t else "" for t in tagged.values()]
+                             for k in names]))
     levels = list(next(iter(sets.values()))["complexity"]["level_support"])
     b.append(Block("h", "Complexity level"))
     for name, d in sets.items():

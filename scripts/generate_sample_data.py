@@ -24,8 +24,9 @@ def report(rows: list[dict], intents: list[str], levels: list[str]) -> str:
     by_intent = Counter(r["intent"] for r in rows)
     by_level = Counter(r["complexity"] for r in rows)
     cross = sum(r.get("origin") == "cross_intent" for r in rows)
+    foreign = sum(r.get("origin") == "foreign" for r in rows)
     distinct = len({r["text"] for r in rows}) / len(rows)
-    lines = [f"{len(rows)} rows, {distinct:.1%} distinct texts, {cross} cross-intent", "per intent:"]
+    lines = [f"{len(rows)} rows, {distinct:.1%} distinct texts, {cross} cross-intent, {foreign} in another language", "per intent:"]
     lines += [f"  {i:<20} {by_intent[i]:>6}" for i in intents]
     lines += ["per complexity:"] + [f"  {lv:<20} {by_level[lv]:>6}" for lv in levels]
     return "\n".join(lines)

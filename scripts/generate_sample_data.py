@@ -5,7 +5,8 @@
     python scripts/generate_sample_data.py --num-samples 10000 --add-cross-intent --seed 7 --output data/raw/big.jsonl
 
 Defaults come from params.yaml (generate.num_samples, seed, paths.raw_data). Prints the counts
-per intent and per complexity level and the share of distinct texts. Exit code 0 on success,
+per intent and per complexity level, the share of distinct texts and the cross-intent and
+foreign-language (generate.foreign_share) row counts. Exit code 0 on success,
 1 on a configuration error (e.g. an intent without a template bank), 2 on bad arguments.
 """
 

@@ -28,6 +28,11 @@ person wants back, never the vocabulary. Boundaries decided by that rule:
   "translate this Python to Go" -> code_generation (programming languages are code).
 - Foreign-language text pasted into a summarize/creative prompt is a distractor: the label stays
   with the instruction.
+- A prompt written in another language is labelled by what it asks for (params.yaml
+  intent_boundaries): "resume este artículo" is summarization. A share `generate.foreign_share` of
+  the non-cross rows comes from pipeline.datagen.foreign_templates (every intent, translation
+  included, in es/fr/de/pt/it/nl plus a few other languages), without English framing; a fifth
+  of those in the six languages are typed without accents or ¿ ¡.
 
 Cross-intent rows (`add_cross_intent`, share `generate.cross_intent_ratio` of the rows): the
 other intent's word names the SUBJECT or the INPUT ("translate this Python docstring into French"
@@ -48,12 +53,15 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import load_params
 from pipeline.datagen import prompt_banks as banks
+from pipeline.datagen.foreign_templates import LANGUAGES as ACCENTED_LANGUAGES
+from pipeline.datagen.foreign_templates import foreign_choices
 from pipeline.datagen.style_modifiers import draw_modifiers
 
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*|\+)\}")
@@ -63,10 +71,12 @@ _MAX_REDRAWS = 25
 _MAX_LEVEL_REDRAWS = 60  # a level some intent's templates rarely reach is given up on, not forced
 # How many follow-up constraints a prompt gets: 0 (50 %), 1, 2, 3.
 _CONSTRAINT_WEIGHTS = [0.5, 0.25, 0.15, 0.1]
-# Share of non-cross rows written entirely in another language (labelled by what they ask for).
-_FOREIGN_SHARE = 0.05
+# Share of foreign rows in the six accented languages typed without accents (phones, US keyboards).
+_PLAIN_TYPING_SHARE = 0.2
 # The raw-data file's columns (`origin` is the generator's own bookkeeping).
 ROW_KEYS = ("text", "intent", "complexity")
+# Where a row's template came from (its `origin`).
+ORIGINS = ("template", "cross_intent", "foreign")
 
 
 @dataclass
@@ -134,6 +144,12 @@ def _typos(text: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
+def plain_typing(text: str) -> str:
+    """The text as typed without accents or Spanish inverted marks ("¿Qué es?" -> "Que es?")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("¿", "").replace("¡", ""))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
@@ -155,15 +171,29 @@ class PromptGenerator:
             )
         self.rng = rng
         self.filler = _Filler(rng, banks.all_slots())
-        self.modifier_ratio = float(params.get("generate", {}).get("style_modifier_ratio", 0.0))
+        generate = params.get("generate", {})
+        self.modifier_ratio = float(generate.get("style_modifier_ratio", 0.0))
+        self.foreign_share = float(generate.get("foreign_share", 0.0))
+        if not 0.0 <= self.foreign_share <= 1.0:
+            raise ValueError(f"generate.foreign_share must be in [0, 1], got {self.foreign_share}")
 
-    def sample(self, intent: str, cross_intent: bool = False) -> dict[str, str]:
+    def draw_origin(self, intent: str) -> str:
+        """"foreign" for a share generate.foreign_share of an intent's non-cross rows, else "template"."""
+        foreign = bool(foreign_choices(intent)) and self.rng.random() < self.foreign_share
+        return "foreign" if foreign else "template"
+
+    def sample(self, intent: str, origin: str = "template") -> dict[str, str]:
+        """One row of `intent` from the bank `origin` names (one of ORIGINS)."""
         rng = self.rng
-        foreign = not cross_intent and intent in banks.FOREIGN_TEMPLATES and rng.random() < _FOREIGN_SHARE
-        bank = banks.CROSS_TEMPLATES if cross_intent else banks.FOREIGN_TEMPLATES if foreign else banks.TEMPLATES
         draft = _Draft()
-        body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
-        if not foreign:  # English framing on a Spanish prompt would be a different phenomenon
+        if origin == "foreign":  # no English framing: that would be a different phenomenon
+            lang, template = rng.choice(foreign_choices(intent))
+            body = self.filler.fill(template, draft).strip()
+            if lang in ACCENTED_LANGUAGES and rng.random() < _PLAIN_TYPING_SHARE:
+                body = plain_typing(body)
+        else:
+            bank = banks.CROSS_TEMPLATES if origin == "cross_intent" else banks.TEMPLATES
+            body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
             body = self._frame(intent, body, draft)
             for modifier in draw_modifiers(rng, self.modifier_ratio):  # same odds for every intent
                 body = modifier.apply(body)
@@ -263,8 +293,9 @@ def generate_samples(
     """`num_samples` rows {text, intent, complexity, origin}, balanced over params["intents"].
 
     With `add_cross_intent`, round(num_samples * generate.cross_intent_ratio) of the rows
-    (spread evenly over the intents) are cross-intent prompts; `origin` is "template" or
-    "cross_intent" (write_raw_data writes only ROW_KEYS).
+    (spread evenly over the intents) are cross-intent prompts; of the others, a share
+    generate.foreign_share are written in another language. `origin` is one of ORIGINS
+    (write_raw_data writes only ROW_KEYS).
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
@@ -282,19 +313,19 @@ def generate_samples(
     for intent, quota, n_cross in zip(gen.intents, per_intent, cross_per_intent, strict=True):
         n_cross = min(n_cross, quota)
         for k in range(quota):
-            cross = k < n_cross
+            origin = "cross_intent" if k < n_cross else gen.draw_origin(intent)
             level = mix.draw(intent, rng)
-            row = gen.sample(intent, cross_intent=cross)
-            for _ in range(_MAX_LEVEL_REDRAWS):
+            row = gen.sample(intent, origin)
+            for _ in range(_MAX_LEVEL_REDRAWS):  # a redraw keeps the origin, so the level mix does not bend its shares
                 if row["text"] not in seen and (level is None or row["complexity"] == level):
                     break
-                row = gen.sample(intent, cross_intent=cross)
-            for _ in range(_MAX_REDRAWS):
+                row = gen.sample(intent, origin)
+            for _ in range(_MAX_REDRAWS):  # a redraw keeps the origin, so duplicates do not bend the shares
                 if row["text"] not in seen:
                     break
-                row = gen.sample(intent, cross_intent=cross)
+                row = gen.sample(intent, origin)
             seen.add(row["text"])
-            row["origin"] = "cross_intent" if cross else "template"
+            row["origin"] = origin
             rows.append(row)
     rng.shuffle(rows)
     return rows

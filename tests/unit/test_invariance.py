@@ -45,7 +45,7 @@ def test_held_out_modifiers_are_many_and_never_seen_in_training():
     assert len(lists["seen"]) + len(lists["held_out"]) >= 40 and len(lists["held_out"]) >= 20
     seen = {m.template.lower() for m in lists["seen"]}
     assert not seen & {m.template.lower() for m in lists["held_out"]}
-    banks = (resolve_path("pipeline/datagen/prompt_banks.py").read_text(encoding="utf-8").lower())
+    banks = "\n".join(f.read_text(encoding="utf-8").lower() for f in resolve_path("pipeline/datagen").glob("*.py"))
     for m in lists["held_out"]:  # the phrase itself (without the {p} slot) appears in no training bank
         phrase = m.template.replace("{p}", "").strip().lower()
         assert phrase not in banks, phrase

@@ -8,6 +8,7 @@ the held-out figure is the one that says whether the model learnt the property.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,24 @@ def invariance(
     modifiers: tuple[Modifier, ...],
     predict_proba,
     intents: list[str],
+    per_row: int | None = None,
+    seed: int = 0,
     max_examples: int = 10,
 ) -> dict[str, Any]:
-    """Share of (prompt, modifier) pairs whose predicted intent is unchanged, overall and per modifier."""
-    pairs = [(i, m) for m in modifiers for i in range(len(texts))]
+    """Share of (prompt, modifier) pairs whose predicted intent is unchanged, overall and per modifier.
+
+    per_row: each prompt gets that many modifiers drawn without replacement (seeded), not all of
+    them: the same estimate for a fraction of the forward passes.
+    """
+    rng = random.Random(seed)
+    k = len(modifiers) if per_row is None else min(per_row, len(modifiers))
+    pairs = [(i, m) for i in range(len(texts)) for m in rng.sample(modifiers, k)]
     modified = predict_intents(predict_proba, [m.apply(texts[i]) for i, m in pairs])
     same = modified == base_pred[[i for i, _ in pairs]]
-    per_modifier = {
-        m.template: float(same[k * len(texts) : (k + 1) * len(texts)].mean()) for k, m in enumerate(modifiers)
-    }
+    outcomes: dict[str, list[bool]] = {}
+    for (_, m), s in zip(pairs, same, strict=True):
+        outcomes.setdefault(m.template, []).append(bool(s))
+    per_modifier = {t: sum(v) / len(v) for t, v in outcomes.items()}
     flips = Counter(
         f"{intents[int(base_pred[i])]} -> {intents[int(p)]}"
         for (i, _), p, s in zip(pairs, modified, same, strict=True)
@@ -66,7 +76,8 @@ def invariance(
 
 def invariance_report(texts: list[str], base_pred: np.ndarray, predictor, params: dict) -> dict[str, Any]:
     """Seen and held-out invariance for one set (predictions at temperature 1 do not change argmax)."""
+    per_row = params["eval"]["invariance"].get("modifiers_per_row")
     return {
-        name: invariance(texts, base_pred, mods, predictor.predict_proba, predictor.intents)
+        name: invariance(texts, base_pred, mods, predictor.predict_proba, predictor.intents, per_row, params.get("seed", 0))
         for name, mods in modifier_lists(params).items()
     }

@@ -83,3 +83,12 @@ def test_every_written_boundary_has_generator_templates_on_both_sides():
             assert side in params["intents"], boundary
             assert BOUNDARY_TEMPLATES.get(side), f"no boundary templates for {side}"
         assert boundary["rule"] and boundary["examples"], boundary
+
+
+def test_a_sample_of_modifiers_per_row_is_seeded_and_covers_each_row():
+    texts = [f"what is thing {i}" for i in range(30)]
+    mods = (Modifier("{p} Step by step, please."), Modifier("Hey, {p}"), Modifier("{p} Thanks!"))
+    first = invariance(texts, np.zeros(30, dtype=int), mods, step_means_reasoning, INTENTS, per_row=1, seed=3)
+    again = invariance(texts, np.zeros(30, dtype=int), mods, step_means_reasoning, INTENTS, per_row=1, seed=3)
+    assert first == again and first["pairs"] == 30
+    assert 0.0 < first["unchanged"] < 1.0  # the step modifier was drawn for some rows, not all

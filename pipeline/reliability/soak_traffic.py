@@ -86,27 +86,29 @@ class Traffic:
             self.calls.append(call)
         return call
 
-    def _loop(self, seed: int, kind: str | None, until: float | None) -> None:
+    def _loop(self, seed: int, kind: str | None, until: float | None, pause_s: float) -> None:
         rng = random.Random(seed)
         while not self._stop.is_set() and (until is None or self.now() < until):
             with self._lock:
                 if self.sent >= self.max_requests:
                     return
             self.request(kind or self.mix.pick(rng), rng)
-            if kind is None and self.think_s:
-                time.sleep(self.think_s)
+            if pause_s:
+                time.sleep(pause_s)
 
     def start(self) -> Traffic:
-        self._threads = [threading.Thread(target=self._loop, args=(self.seed + i, None, None), daemon=True)
+        self._threads = [threading.Thread(target=self._loop, args=(self.seed + i, None, None, self.think_s), daemon=True)
                          for i in range(self.concurrency)]
         for thread in self._threads:
             thread.start()
         return self
 
-    def flood(self, threads: int, seconds: float) -> None:
-        """Extra clients sending long explanations as fast as they can for `seconds` (blocking)."""
+    def flood(self, threads: int, seconds: float, pause_s: float = 0.05) -> None:
+        """Extra clients sending long explanations for `seconds`, `pause_s` apart (blocking); nginx
+        answers most with 429 at once, the pause keeps those from swamping the counts."""
         until = self.now() + seconds
-        flooders = [threading.Thread(target=self._loop, args=(10_000 + i, "flood", until), daemon=True) for i in range(threads)]
+        flooders = [threading.Thread(target=self._loop, args=(10_000 + i, "flood", until, pause_s), daemon=True)
+                    for i in range(threads)]
         for thread in flooders:
             thread.start()
         for thread in flooders:

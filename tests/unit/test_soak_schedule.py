@@ -73,6 +73,8 @@ def test_disruption_ends_with_the_last_retried_failed_or_lost_call_of_the_phase(
              call(105, 200, kind="flood", attempts=2), call(130, 503)]
     assert disruption_s(calls, fault, until=120.0) == 4.5  # the lost call that started at 104 ended at 104.5
     assert disruption_s([call(101, 200)], fault, until=120.0) == 0.0
+    # a call retried through the NEXT fault counts only until that fault fired
+    assert disruption_s([call(110, 200, 30_000, attempts=5)], fault, until=120.0) == 20.0
 
 
 def test_readme_tables_show_the_totals_phases_faults_and_memory():

@@ -94,7 +94,8 @@ def run_soak(params: dict, options: SoakOptions) -> dict:
     duration = options.minutes * 60
     schedule = build_schedule(cfg["faults"], duration)
     model_dir = options.model_dir.resolve() if options.model_dir else tiny_model_dir(work / "tiny_model", p)
-    served = str(options.model_dir) if options.model_dir else "tiny random test model (2-layer, 32-wide BERT; no MODEL_DIR given)"
+    served = (f"model directory {options.model_dir.name} (MODEL_DIR)" if options.model_dir
+              else "tiny random test model (2-layer, 32-wide BERT; no MODEL_DIR given)")
     log.info("soak: %s min, model %s, work dir %s", options.minutes, served, work)
     archives = soak_stack.build_archives(model_dir, work / "store", p, work)
     load_before = load_average()

@@ -113,9 +113,11 @@ def account(calls: Sequence[SoakCall], sent: int, fired: Sequence[ScheduledFault
 
 
 def disruption_s(calls: Sequence[SoakCall], fault: ScheduledFault, until: float) -> float:
-    """Seconds from the fault until the last call of its phase ended that needed a retry or got a
-    5xx or nothing (0.0 when the traffic did not notice the fault). A call still running when the
-    next fault fires counts until then: what happens after is the next fault's."""
+    """Seconds from the fault until the last prediction (single or batch) of its phase ended that
+    needed a retry or got a 5xx or nothing (0.0 when the predictions did not notice the fault).
+    Explanations are left out: the handler sheds them with 503 by design at any time, and their
+    retries are no sign of the fault. A call still running when the next fault fires counts until
+    then: what happens after is the next fault's."""
     hit = [min(c.finished, until) for c in calls if fault.at_s <= c.started < until and
-           (c.attempts > 1 or c.status is None or c.status >= 500) and c.kind != "flood"]
+           (c.attempts > 1 or c.status is None or c.status >= 500) and c.kind in ("predict", "batch")]
     return round(max(hit) - fault.at_s, 2) if hit else 0.0

@@ -70,7 +70,7 @@ def test_nothing_lost_when_every_sent_request_was_answered():
 def test_disruption_ends_with_the_last_retried_failed_or_lost_call_of_the_phase():
     fault = ScheduledFault("torchserve_kill", 100.0)
     calls = [call(99, 502), call(101, 200, 1000, attempts=3), call(102, 200), call(104, None, 500),
-             call(105, 200, kind="flood", attempts=2), call(130, 503)]
+             call(105, 200, kind="flood", attempts=2), call(106, 200, 3000, kind="explain", attempts=3), call(130, 503)]
     assert disruption_s(calls, fault, until=120.0) == 4.5  # the lost call that started at 104 ended at 104.5
     assert disruption_s([call(101, 200)], fault, until=120.0) == 0.0
     # a call retried through the NEXT fault counts only until that fault fired

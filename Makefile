@@ -175,10 +175,10 @@ redis: install ## Start redis-server on 127.0.0.1 (port of serve.redis_url) for 
 	$(PYTHON) scripts/serve.py --params $(PARAMS) redis
 
 .PHONY: supervise supervise-stop supervise-status
-supervise: install model_store/intent_classifier.mar ## TorchServe + Redis + canary nginx under supervisord (restart on any exit), config from params in run/supervise
+supervise: install model_store/intent_classifier.mar ## TorchServe + token renewer + Redis + canary nginx under supervisord (restart on any exit), config from params in run/supervise
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) start
 
-supervise-stop: ## Stop the supervised TorchServe, Redis, nginx and supervisord
+supervise-stop: ## Stop the supervised TorchServe, token renewer, Redis, nginx and supervisord
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) stop
 
 supervise-status: ## supervisorctl status of the supervised programs
@@ -199,6 +199,13 @@ RELIABILITY_ARGS ?=
 .PHONY: reliability
 reliability: install ## Fault/fuzz/security runs on loopback (tiny model; RELIABILITY_ARGS="--model-dir DIR") -> bench/reliability.json + table
 	$(PYTHON) scripts/reliability.py --params $(PARAMS) $(RELIABILITY_ARGS)
+
+# Soak: SOAK_MINUTES of mixed traffic with faults on a schedule, its own supervised stack on free ports (params soak)
+SOAK_MINUTES ?=
+MODEL_DIR ?=
+.PHONY: soak
+soak: install ## Soak run: SOAK_MINUTES (30) of traffic at c=8 with faults on a schedule (MODEL_DIR=dir, else tiny model) -> bench/soak.json + .png
+	$(PYTHON) scripts/soak.py --params $(PARAMS) $(if $(SOAK_MINUTES),--minutes $(SOAK_MINUTES)) $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
 
 # Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
 ROLLOUT_ARGS ?=
@@ -244,6 +251,7 @@ LOG ?=
 N ?= 100
 FEEDBACK ?=
 NEW_DATA ?=
+DEPLOY ?=
 NAME ?=
 DATA ?=
 DEFINITION ?=
@@ -269,9 +277,9 @@ feedback: install ## Live accuracy per model version + A/B significance test fro
 uncertain: install ## N most uncertain logged prompts (margin/entropy, near-duplicates removed) -> CSV to label
 	$(PYTHON) scripts/select_uncertain.py --params $(PARAMS) --n $(N) $(if $(LOG),--log $(LOG))
 
-retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), fine-tune from champion, gate, register
-	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv" >&2; exit 2; }
-	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA)
+retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), fine-tune from champion, gate, register (DEPLOY=1: archive + canary rollout)
+	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv [DEPLOY=1]" >&2; exit 2; }
+	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA) $(if $(DEPLOY),--deploy)
 
 add-intent: install ## Add intent NAME=... from DATA=file [DEFINITION="rule"] [CHAMPION=dir]: grow labels + head, fine-tune, check old intents' F1 (WRITE_PARAMS=1 edits params.yaml)
 	@test -n "$$ARG_NAME" -a -n "$$ARG_DATA" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [DEFINITION=\"labelling rule\"] [CHAMPION=model_dir] [WRITE_PARAMS=1]" >&2; exit 2; }

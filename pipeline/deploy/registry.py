@@ -9,7 +9,7 @@ registered, the canary candidate), `previous_champion` (rollback target).
 `promote` runs the promotion gate ("deploy if improved", pipeline.evaluation.gate) for a version
 against the champion and moves the aliases when the gate accepts it.
 
-Names used by other parts (keep stable): register_model, promote, set_alias, resolve_alias,
+Names used by other parts (keep stable): register_model, judge, promote, set_alias, resolve_alias,
 resolve_model_path, download_version.
 """
 
@@ -355,6 +355,34 @@ def resolve_model_path(uri_or_path: str | Path, params: dict | None = None) -> P
 # promotion
 
 
+def judge(
+    candidate: str | int = CHALLENGER,
+    params: dict | None = None,
+    *,
+    predict_proba: PredictProba | None = None,
+    dry_run: bool = False,
+) -> PromotionDecision:
+    """Run the promotion gate for a version (number or alias) against the champion and record the
+    decision on it (tags, promotion log, MLflow run) without moving any alias.
+
+    The retraining loop uses it for the challenger it registers: the decision is what a rollout
+    checks (pipeline.deploy.rollout.GateCheck), and the champion alias moves only once the
+    canary promotes (pipeline.deploy.rollout.move_champion_alias).
+    """
+    from pipeline.evaluation.gate import evaluate_gate  # loads torch, sklearn and matplotlib: only to judge
+
+    params = params or load_params()
+    client = _client(params)
+    name = _model_name(params)
+    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
+    if version is None:
+        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
+    return evaluate_gate(
+        client, name, version, _alias_version(client, name, CHAMPION), params,
+        model_dir=lambda v: download_version(v, params), predict_proba=predict_proba, dry_run=dry_run,
+    )
+
+
 def promote(
     candidate: str | int = CHALLENGER,
     params: dict | None = None,
@@ -368,18 +396,10 @@ def promote(
     old champion keeps the `previous_champion` alias (rollback target); the candidate loses
     `challenger` and gets a `champion_since` tag (promotion history).
     """
-    from pipeline.evaluation.gate import evaluate_gate  # loads torch, sklearn and matplotlib: only to promote
-
     params = params or load_params()
     client = _client(params)
     name = _model_name(params)
-    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
-    if version is None:
-        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
-    decision = evaluate_gate(
-        client, name, version, _alias_version(client, name, CHAMPION), params,
-        model_dir=lambda v: download_version(v, params), predict_proba=predict_proba, dry_run=dry_run,
-    )
+    decision = judge(candidate, params, predict_proba=predict_proba, dry_run=dry_run)
     if decision.accepted and not dry_run:
         if decision.champion_version is not None:
             client.set_registered_model_alias(name, PREVIOUS_CHAMPION, decision.champion_version)

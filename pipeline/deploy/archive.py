@@ -8,7 +8,7 @@ What goes in (flat at the archive root unless noted), and why:
   --serialized-file model.safetensors (weights, no pickle);
 - --extra-files: model_config.json (architecture + labels), tokenizer files, calibration.json,
   params.yaml and training_metrics.json of the model dir (provenance), the optional ONNX int8
-  export with onnx_parity.json (its top-1 agreement with torch on the test split; below
+  export (the registered version's own file when it has one, else exported here) with onnx_parity.json (its top-1 agreement with torch on the test split; below
   serve.onnx_min_top1_agreement the archive serves with runtime torch), and model_src/ whole
   (the handler imports nothing else of the project, so nothing can be left out);
 - --config-file: serve_config/model-config.yaml plus, under `handler:`, the `serve`,
@@ -175,12 +175,14 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
     extra.append(packages)  # a directory: its contents land at the archive root (model_src/)
     runtime = params.get("serve", {}).get("runtime", "torch")
     if request.onnx or runtime == "onnx":
-        from pipeline.modeling.onnx_export import export_onnx
+        onnx_file = request.model_dir / ONNX_FILE  # a registered version carries the export its pyfunc runs
+        if not onnx_file.is_file():
+            from pipeline.modeling.onnx_export import export_onnx
 
-        onnx_file = export_onnx(request.model_dir, staging / ONNX_FILE)
+            onnx_file = export_onnx(request.model_dir, staging / ONNX_FILE)
         parity_ok = True
         if request.parity_file is not None:
-            parity, parity_ok = check_onnx_parity(request, params, staging)
+            parity, parity_ok = check_onnx_parity(request, params, staging, onnx_file)
             extra.append(parity)
         if parity_ok:
             extra.append(onnx_file)
@@ -195,7 +197,7 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
     return {"extra_files": extra, "config_file": config_file}
 
 
-def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> tuple[Path, bool]:
+def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path, onnx_file: Path) -> tuple[Path, bool]:
     """Top-1 agreement of the int8 export with torch on parity_file -> (onnx_parity.json, passed).
 
     Below serve.onnx_min_top1_agreement the archive falls back to runtime torch (loudly) rather
@@ -207,7 +209,7 @@ def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> t
     if not path.is_file():
         raise ArchiveError(f"{path} not found: the ONNX parity check needs it (run `make data`)")
     texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    figures = top1_agreement(request.model_dir, staging / ONNX_FILE, texts) | {"file": str(path)}
+    figures = top1_agreement(request.model_dir, onnx_file, texts) | {"file": str(path)}
     threshold = float(params["serve"].get("onnx_min_top1_agreement", 0.99))
     figures |= {"threshold": threshold, "passed": figures["top1_agreement"] >= threshold}
     print(f"ONNX int8 vs torch top-1 agreement on {path.name}: {figures['top1_agreement']:.4f} "

@@ -117,11 +117,12 @@ evaluate: install ## Evaluate a model: metrics, calibration, plots, report in pa
 # DVC views of the evaluate stage (dvc.yaml): figures of the workspace vs HEAD, plots as HTML
 EXP_SET ?=
 .PHONY: metrics metrics-diff plots exp
-metrics: install ## dvc metrics show: accuracy, weighted F1, ECE per set (template test, realistic_test, realistic_dev)
-	$(DVC) metrics show
+EVAL_METRICS ?= evaluation_results/dvc/metrics.json
+metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F1, ECE per set (template test, realistic_test, realistic_dev)
+	$(DVC) metrics show $(EVAL_METRICS)
 
-metrics-diff: install ## dvc metrics diff: the workspace's figures against HEAD's dvc.lock
-	$(DVC) metrics diff
+metrics-diff: install ## dvc metrics diff of the evaluate stage: the workspace's figures against HEAD's dvc.lock
+	$(DVC) metrics diff $(EVAL_METRICS)
 
 plots: install ## dvc plots show: confusion matrices, reliability diagrams, per-intent F1 -> dvc_plots/index.html
 	$(DVC) plots show

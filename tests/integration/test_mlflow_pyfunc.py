@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -102,9 +103,18 @@ def test_pyfunc_loads_from_a_clean_interpreter_and_answers_as_the_handler(regist
 
 
 def test_archive_packs_the_onnx_file_the_pyfunc_runs(registered, tmp_path):
+    from pipeline.modeling.onnx_export import export_onnx
+
     params, _ = registered
-    version, model_dir = registry.resolve_alias("champion", params)
-    mar = build_archive(ArchiveRequest(model_dir=model_dir, version=version, model_store=tmp_path), params)
+    version, registered_dir = registry.resolve_alias("champion", params)
+    mar = build_archive(ArchiveRequest(model_dir=registered_dir, version=version, model_store=tmp_path / "a"), params)
+    with zipfile.ZipFile(mar) as archive:
+        assert archive.read(ONNX_FILE) == (registered_dir / ONNX_FILE).read_bytes()
+    # a version whose file differs from what the archive would export (fp32): still packed as it is
+    model_dir = tmp_path / "fp32"
+    shutil.copytree(registered_dir, model_dir)
+    export_onnx(model_dir, model_dir / ONNX_FILE, quantize=False)
+    mar = build_archive(ArchiveRequest(model_dir=model_dir, version=version, model_store=tmp_path / "b"), params)
     with zipfile.ZipFile(mar) as archive:
         assert archive.read(ONNX_FILE) == (model_dir / ONNX_FILE).read_bytes()
 

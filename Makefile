@@ -122,7 +122,7 @@ metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F
 	$(DVC) metrics show $(EVAL_METRICS)
 
 metrics-diff: install ## dvc metrics diff of the evaluate stage: the workspace's figures against HEAD's dvc.lock
-	$(DVC) metrics diff $(EVAL_METRICS)
+	$(DVC) metrics diff --targets $(EVAL_METRICS)
 
 plots: install ## dvc plots show: confusion matrices, reliability diagrams, per-intent F1 -> dvc_plots/index.html
 	$(DVC) plots show

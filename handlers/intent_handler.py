@@ -300,12 +300,16 @@ def cached_prediction(raw, intents: list[str], model_version: str) -> dict | Non
 
 
 def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], scores: np.ndarray, text: str) -> list[dict]:
-    """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed)."""
+    """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed).
+    Sentencepiece tokenizers (DeBERTa-v3) count the space before a word into its first piece's
+    offsets: spans start at the word itself."""
     words: dict[int, dict] = {}
     for token, word in enumerate(word_ids):
         if word is None:
             continue
         start, end = offsets[token]
+        while start < end and text[start].isspace():
+            start += 1
         entry = words.setdefault(word, {"start": start, "end": end, "score": 0.0})
         entry["start"], entry["end"] = min(entry["start"], start), max(entry["end"], end)
         entry["score"] += float(scores[token])

@@ -44,14 +44,19 @@ def pinned_requirements(names: tuple[str, ...] = RUNTIME_PACKAGES) -> list[str]:
 
 
 def stage_model_dir(model_dir: Path, params: dict, staging: Path) -> Path:
-    """A copy of model_dir plus the handler settings and, for serve.runtime onnx, the int8 export."""
+    """A copy of model_dir plus the handler settings and, for serve.runtime onnx, the int8 export
+    (when the export fails, as for some DeBERTa variants, the settings say runtime torch)."""
     staged = staging / MODEL_DIR_ARTIFACT
     shutil.copytree(model_dir, staged, ignore=shutil.ignore_patterns(ONNX_FILE, SETTINGS_FILE))
     config = model_config_yaml(params)
     if config["handler"]["serve"].get("runtime", "torch") == "onnx":
         from pipeline.modeling.onnx_export import export_onnx
 
-        export_onnx(model_dir, staged / ONNX_FILE)
+        try:
+            export_onnx(model_dir, staged / ONNX_FILE)
+        except Exception as exc:  # noqa: BLE001 - as make archive: an encoder the exporter cannot trace runs torch
+            log.warning("ONNX export failed (%s: %s): the pyfunc runs with runtime torch", type(exc).__name__, exc)
+            config["handler"]["serve"] = {**config["handler"]["serve"], "runtime": "torch"}
     (staged / SETTINGS_FILE).write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return staged
 

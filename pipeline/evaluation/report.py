@@ -61,7 +61,12 @@ def _headline_table(results: dict) -> Block:
         row("ROC-AUC macro (OvR)", lambda d: d["metrics"]["roc_auc_macro"]),
         row("ECE (calibrated)", lambda d: d["metrics"]["ece"]),
         row("Brier / NLL", lambda d: f"{d['metrics']['brier']:.3f} / {d['metrics']['nll']:.3f}"),
-        row("complexity level accuracy", lambda d: d["complexity"]["level_accuracy"], _pct),
+        row("intent unchanged by seen style modifiers", lambda d: _invariance(d, "seen"), _pct),
+        row("intent unchanged by held-out style modifiers", lambda d: _invariance(d, "held_out"), _pct,
+            "invariance_held_out"),
+        row("complexity level accuracy", lambda d: d["complexity"]["level_accuracy"], _pct,
+            "complexity_level_accuracy"),
+        row("complexity within one level", lambda d: d["complexity"].get("level_within_one"), _pct),
         row("complexity level F1 macro", lambda d: d["complexity"]["level_f1_macro"]),
         row("complexity score MAE", lambda d: d["complexity"]["score_mae"]),
     ]
@@ -71,12 +76,56 @@ def _headline_table(results: dict) -> Block:
     return Block("table", headers=headers, rows=rows)
 
 
+def _invariance(d: dict, kind: str) -> float | None:
+    return (d.get("invariance") or {}).get(kind, {}).get("unchanged")
+
+
+def _invariance_and_complexity_blocks(results: dict) -> list[Block]:
+    """Which answer-style words still move the intent, and where the complexity level goes wrong."""
+    sets = {n: d for n, d in results["datasets"].items() if d.get("invariance")}
+    if not sets:
+        return []
+    b = [Block("h", "Invariance to answer-style words"),
+         Block("p", "Each prompt with each modifier (\"{p} Step by step, please.\", \"Hey, {p}\"): the share of "
+                    "predicted intents that did not change. Held-out modifiers never appear in training.")]
+    rows = []
+    for name, d in sets.items():
+        for kind, inv in d["invariance"].items():
+            worst = "; ".join(f"`{m}` {_pct(v)}" for m, v in list(inv["worst_modifiers"].items())[:3])
+            flips = "; ".join(f"{k} ({v})" for k, v in list(inv["flips"].items())[:3])
+            rows.append([name, kind, _pct(inv["unchanged"]), str(inv["pairs"]), worst, flips])
+    b.append(Block("table", headers=["set", "modifiers", "unchanged", "pairs", "worst modifiers", "most common flips"],
+                   rows=rows))
+    tagged = {n: d["boundaries"] for n, d in sets.items() if d.get("boundaries")}
+    if tagged:
+        b.append(Block("h", "Intent boundaries (params.yaml intent_boundaries)"))
+        names = sorted({k for t in tagged.values() for k in t})
+        b.append(Block("table", headers=["boundary"] + [f"{n} accuracy (rows)" for n in tagged],
+                       rows=[[k] + [f"{_pct(t[k]['accuracy'])} ({t[k]['n']})" if k in t else "" for t in tagged.values()]
+                             for k in names]))
+    levels = list(next(iter(sets.values()))["complexity"]["level_support"])
+    b.append(Block("h", "Complexity level"))
+    for name, d in sets.items():
+        c = d["complexity"]
+        b.append(Block("p", f"**{name}**: exact {_pct(c['level_accuracy'])}, within one level "
+                            f"{_pct(c.get('level_within_one'))}. Rows: labelled level, columns: predicted."))
+        matrix = c.get("level_confusion_matrix") or []
+        b.append(Block("table", headers=["labelled \\ predicted"] + levels,
+                       rows=[[levels[i]] + [str(v) for v in r] for i, r in enumerate(matrix)]))
+        per_intent = c.get("level_accuracy_per_intent") or {}
+        if per_intent:
+            b.append(Block("table", headers=["intent", "level accuracy"],
+                           rows=[[k, _pct(v)] for k, v in sorted(per_intent.items(), key=lambda kv: kv[1])]))
+    return b
+
+
 def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
     """The report's content, independent of the output format, one section after the other."""
     blocks = _summary_blocks(results)
     blocks += _calibration_blocks(results, plots)
     blocks += _speed_blocks(results)
     blocks += _per_intent_blocks(results, plots)
+    blocks += _invariance_and_complexity_blocks(results)
     for name in results["datasets"]:
         blocks += _dataset_blocks(name, results, plots)
     return blocks

@@ -147,6 +147,13 @@ def test_merge_subwords_sums_pieces_and_drops_specials():
     ]
 
 
+def test_merge_subwords_drops_the_space_sentencepiece_counts_into_a_word():
+    text = "Write a poem"  # DeBERTa-v3's fast tokenizer: "▁a" spans " a", "▁po" + "em" span " poem"
+    words = ih.merge_subwords([None, 0, 1, 2, 2, None], [(0, 0), (0, 5), (5, 7), (7, 10), (10, 12), (0, 0)],
+                              np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.0]), text)
+    assert [(w["word"], w["start"], w["end"]) for w in words] == [("Write", 0, 5), ("a", 6, 7), ("poem", 8, 12)]
+
+
 def test_cache_key_normalises_whitespace_and_carries_version():
     assert ih.cache_key("m", "1", "  Hello\n\tworld ") == ih.cache_key("m", "1", "Hello world")
     assert ih.cache_key("m", "1", "Hello world") != ih.cache_key("m", "2", "Hello world")

@@ -118,7 +118,7 @@ evaluate: install ## Evaluate a model: metrics, calibration, plots, report in pa
 EXP_SET ?=
 .PHONY: metrics metrics-diff plots exp
 EVAL_METRICS ?= evaluation_results/dvc/metrics.json
-metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F1, ECE per set (template test, realistic_test, realistic_dev)
+metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F1, ECE per set (template test and the realistic sets)
 	$(DVC) metrics show $(EVAL_METRICS)
 
 metrics-diff: install ## dvc metrics diff of the evaluate stage: the workspace's figures against HEAD's dvc.lock

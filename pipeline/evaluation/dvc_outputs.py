@@ -2,7 +2,7 @@
 
 Why not metrics.json itself: it holds confusion matrices, per-class tables and latency, which
 `dvc metrics show` would flatten into hundreds of columns. Here each evaluated set (the template
-test split, realistic_test, realistic_dev) keeps the headline figures, and the plots are the rows
+test split and the hand-written realistic sets) keeps the headline figures, and the plots are the rows
 DVC's own templates draw: `confusion/<set>.csv` (actual, predicted per row), `reliability/<set>.csv`
 (mean confidence vs accuracy per bin) and `per_intent_f1/<set>.csv`. dvc.yaml's evaluate stage
 declares the three folders, so `dvc plots show` / `dvc plots diff` draw every set.

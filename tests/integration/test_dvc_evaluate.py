@@ -1,7 +1,7 @@
 """DVC as its users use it, on tiny data and a tiny encoder in a copy of the project: `dvc repro
 evaluate` runs generate -> prepare -> train -> evaluate and records them in dvc.lock, the workspace
 is then up to date (evaluate's calibration.json does not dirty train's output), `dvc metrics show`
-has accuracy, weighted F1 and ECE for every set, `dvc plots show` draws the three plot folders, and
+has accuracy, weighted F1 and ECE for every set, `dvc plots show` draws the three plot folders for every set, and
 `dvc exp run -S train.learning_rate=...` retrains so that `dvc metrics diff` / `dvc params diff` see it."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from tests.dvc_helpers import DVC, make_dvc_repo, run
 
 pytestmark = pytest.mark.integration
 
-SETS = ("test", "realistic_test", "realistic_dev")
+SETS = ("test", "realistic_test", "realistic_dev", "realistic_multilingual")
 
 
 @pytest.fixture

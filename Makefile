@@ -8,6 +8,8 @@ PYTHON ?= $(VENV)/bin/python
 # exported: pipeline code (the retrain loop's `dvc add`) runs this one too
 export DVC ?= $(abspath $(VENV))/bin/dvc
 PARAMS ?= params.yaml
+# DVC stages run `python`: the venv's, first on PATH
+DVC_RUN = PATH="$(abspath $(VENV))/bin:$$PATH" $(DVC)
 # pip on this kind of machine prints a line per missing local index: keep the log readable
 # (pipefail keeps pip's exit status; the braces only stop grep's "nothing left" status from failing)
 PIP_QUIET = 2>&1 | { grep -vE "is ignored: it is neither a file nor a directory" || true; }
@@ -70,7 +72,7 @@ export AWS_ACCESS_KEY_ID ?= betterprompts-dev
 export AWS_SECRET_ACCESS_KEY ?= betterprompts-dev-secret
 .PHONY: data data-push data-pull s3-start s3-stop
 data: install ## Generate + prepare data/processed/{train,val,test}.jsonl (dvc repro prepare; no-op when up to date)
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(DVC) repro prepare
+	$(DVC_RUN) repro prepare
 
 s3-start: install ## Start the local S3 server (SeaweedFS) on 127.0.0.1:S3_PORT (8333), data in .s3data/
 	$(PYTHON) scripts/s3_server.py start --port $(S3_PORT)
@@ -89,8 +91,15 @@ NPROC ?= 2
 MLFLOW_UI_PORT ?= 5001
 TRAIN_ARGS ?=
 .PHONY: train train-ddp mlflow-ui
-train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides; BEST=1: HPO's best params)
+# `dvc repro train` (recorded in dvc.lock; a no-op when nothing changed). Overrides (TRAIN_ARGS, BEST=1,
+# another PARAMS file) run the script outside DVC, which says so: dvc.lock then does not describe the model.
+train: data ## Train the intent classifier (dvc repro train; TRAIN_ARGS="--epochs 1" or BEST=1 (HPO's best params) run it outside DVC)
+ifeq ($(strip $(TRAIN_ARGS)$(BEST))$(PARAMS),params.yaml)
+	$(DVC_RUN) repro train
+else
+	@echo "note: TRAIN_ARGS/BEST/PARAMS given: training outside DVC (dvc.lock does not record this model; dvc exp run -S section.key=value does)"
 	$(PYTHON) scripts/train_intent_classifier.py --params $(PARAMS) $(if $(BEST),--use-best-params) $(TRAIN_ARGS)
+endif
 
 train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
 	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --params $(PARAMS) $(TRAIN_ARGS)
@@ -104,6 +113,24 @@ EVAL_ARGS ?= --realistic --live-examples
 .PHONY: evaluate
 evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
 	$(PYTHON) scripts/evaluate_model.py --params $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+
+# DVC views of the evaluate stage (dvc.yaml): figures of the workspace vs HEAD, plots as HTML
+EXP_SET ?=
+.PHONY: metrics metrics-diff plots exp
+EVAL_METRICS ?= evaluation_results/dvc/metrics.json
+metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F1, ECE per set (template test and the realistic sets)
+	$(DVC) metrics show $(EVAL_METRICS)
+
+metrics-diff: install ## dvc metrics diff of the evaluate stage: the workspace's figures against HEAD's dvc.lock
+	$(DVC) metrics diff --targets $(EVAL_METRICS)
+
+plots: install ## dvc plots show: confusion matrices, reliability diagrams, per-intent F1 -> dvc_plots/index.html
+	$(DVC) plots show
+
+exp: install ## dvc exp run -S EXP_SET="train.learning_rate=5e-5": train + evaluate with one param changed, then dvc exp show
+	@test -n "$(EXP_SET)" || { echo 'usage: make exp EXP_SET="train.learning_rate=5e-5"' >&2; exit 2; }
+	$(DVC_RUN) exp run $(foreach kv,$(EXP_SET),-S $(kv))
+	$(DVC) exp show --only-changed
 
 # Batch prediction: INPUT=prompts.{jsonl,csv,txt} OUTPUT=predictions.jsonl [MODEL=dir|models:/...] [BATCH_SIZE=n]
 INPUT ?=
@@ -152,8 +179,9 @@ $(SERVE_MODEL_DIR)/model.safetensors: | $(VENV)/.installed
 	$(MAKE) data
 	$(MAKE) train
 
+# the evaluate stage alone (--single-item): a model trained outside DVC is evaluated, never retrained
 $(SERVE_MODEL_DIR)/calibration.json: $(SERVE_MODEL_DIR)/model.safetensors
-	$(MAKE) evaluate EVAL_ARGS=--realistic
+	$(DVC_RUN) repro --single-item evaluate
 	$(MAKE) register || echo "note: registration refused or failed (see above): archiving the current champion or $(SERVE_MODEL_DIR)"
 
 # the archive packs model_src/ whole: any change in it (or the handler, config, params) rebuilds it
@@ -183,6 +211,12 @@ supervise-stop: ## Stop the supervised TorchServe, token renewer, Redis, nginx a
 
 supervise-status: ## supervisorctl status of the supervised programs
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) status
+
+# MLflow's own scoring server on the registered pyfunc (POST /invocations {"dataframe_records": [{"text": ...}]})
+PYFUNC_PORT ?= 5002
+.PHONY: serve-pyfunc
+serve-pyfunc: install ## mlflow models serve of the champion pyfunc (or MODEL=models:/intent_classifier/N) on 127.0.0.1:PYFUNC_PORT (5002); Ctrl-C stops
+	$(PYTHON) scripts/serve_pyfunc.py --params $(PARAMS) --port $(PYFUNC_PORT) $(if $(MODEL),--model $(MODEL))
 
 bench: install model_store/intent_classifier.mar ## Benchmark the served model (latency, throughput vs raw forward and a naive handler) -> bench/results.json
 	$(PYTHON) scripts/benchmark.py --params $(PARAMS) $(BENCH_ARGS)

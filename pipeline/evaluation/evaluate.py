@@ -34,6 +34,7 @@ from pipeline.config import resolve_path
 from pipeline.data.ingest import format_reject, load_labelled_file, write_jsonl
 from pipeline.evaluation import metrics as M
 from pipeline.evaluation import plots
+from pipeline.evaluation.dvc_outputs import write_dvc_outputs
 from pipeline.evaluation.error_analysis import analyse_errors
 from pipeline.evaluation.report import write_report
 from pipeline.progress import progress_bar
@@ -471,6 +472,7 @@ def evaluate(cfg: EvalConfig, params: dict) -> dict[str, Any]:
         "model_size": model_size(model_dir),
     }
     plot_files = draw_plots(results, predictor.intents, ev["ece_bins"], out)
+    write_dvc_outputs(datasets, predictor.intents, ev["ece_bins"], out)
     write_report(results, plot_files, out)
     for name, d in datasets.items():
         write_jsonl(out / f"predictions_{name}.jsonl", d.pop("_predictions"))

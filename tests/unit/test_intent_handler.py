@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 
 from handlers import intent_handler as ih
+from model_src.responses import build_prediction
+from model_src.runtime import length_buckets
 from tests.serving_helpers import build_tiny_model_dir, make_context, set_requests
 
 JSON = {"Content-Type": "application/json"}
@@ -112,7 +114,7 @@ def test_bad_list_element_becomes_an_error_object():
 
 def test_length_buckets_sort_and_bound_padding():
     lengths = [100, 5, 6, 90, 7, 140, 8]
-    buckets = ih.length_buckets(lengths, max_rows=3, max_ratio=1.5)
+    buckets = length_buckets(lengths, max_rows=3, max_ratio=1.5)
     assert sorted(i for b in buckets for i in b) == list(range(len(lengths)))
     for bucket in buckets:
         assert len(bucket) <= 3
@@ -122,7 +124,7 @@ def test_length_buckets_sort_and_bound_padding():
 
 def test_build_prediction_fields():
     probs = np.array([0.1, 0.6, 0.3])
-    out = ih.build_prediction(
+    out = build_prediction(
         probs, np.array([0.2, 0.7, 0.1]), 0.42,
         intents=["qa", "code", "chat"], levels=["simple", "moderate", "complex"],
         techniques={"code": {"moderate": ["few_shot"]}}, model_version="3", low_confidence_threshold=0.65,

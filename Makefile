@@ -8,6 +8,8 @@ PYTHON ?= $(VENV)/bin/python
 # exported: pipeline code (the retrain loop's `dvc add`) runs this one too
 export DVC ?= $(abspath $(VENV))/bin/dvc
 PARAMS ?= params.yaml
+# DVC stages run `python`: the venv's, first on PATH
+DVC_RUN = PATH="$(abspath $(VENV))/bin:$$PATH" $(DVC)
 # pip on this kind of machine prints a line per missing local index: keep the log readable
 # (pipefail keeps pip's exit status; the braces only stop grep's "nothing left" status from failing)
 PIP_QUIET = 2>&1 | { grep -vE "is ignored: it is neither a file nor a directory" || true; }
@@ -70,7 +72,7 @@ export AWS_ACCESS_KEY_ID ?= betterprompts-dev
 export AWS_SECRET_ACCESS_KEY ?= betterprompts-dev-secret
 .PHONY: data data-push data-pull s3-start s3-stop
 data: install ## Generate + prepare data/processed/{train,val,test}.jsonl (dvc repro prepare; no-op when up to date)
-	PATH="$(abspath $(VENV))/bin:$$PATH" $(DVC) repro prepare
+	$(DVC_RUN) repro prepare
 
 s3-start: install ## Start the local S3 server (SeaweedFS) on 127.0.0.1:S3_PORT (8333), data in .s3data/
 	$(PYTHON) scripts/s3_server.py start --port $(S3_PORT)
@@ -89,8 +91,15 @@ NPROC ?= 2
 MLFLOW_UI_PORT ?= 5001
 TRAIN_ARGS ?=
 .PHONY: train train-ddp mlflow-ui
-train: data ## Train the intent classifier on the prepared data (params.yaml; TRAIN_ARGS="--epochs 1" overrides; BEST=1: HPO's best params)
+# `dvc repro train` (recorded in dvc.lock; a no-op when nothing changed). Overrides (TRAIN_ARGS, BEST=1,
+# another PARAMS file) run the script outside DVC, which says so: dvc.lock then does not describe the model.
+train: data ## Train the intent classifier (dvc repro train; TRAIN_ARGS="--epochs 1" or BEST=1 (HPO's best params) run it outside DVC)
+ifeq ($(strip $(TRAIN_ARGS)$(BEST))$(PARAMS),params.yaml)
+	$(DVC_RUN) repro train
+else
+	@echo "note: TRAIN_ARGS/BEST/PARAMS given: training outside DVC (dvc.lock does not record this model; dvc exp run -S section.key=value does)"
 	$(PYTHON) scripts/train_intent_classifier.py --params $(PARAMS) $(if $(BEST),--use-best-params) $(TRAIN_ARGS)
+endif
 
 train-ddp: install ## Train with DDP on NPROC CPU processes (torchrun, gloo); run `make data` first
 	$(VENV)/bin/torchrun --standalone --nproc_per_node $(NPROC) scripts/train_intent_classifier.py --params $(PARAMS) $(TRAIN_ARGS)
@@ -104,6 +113,24 @@ EVAL_ARGS ?= --realistic --live-examples
 .PHONY: evaluate
 evaluate: install ## Evaluate a model: metrics, calibration, plots, report in params paths.eval_dir (MODEL=..., EVAL_ARGS=...)
 	$(PYTHON) scripts/evaluate_model.py --params $(PARAMS) $(if $(MODEL),--model-path $(MODEL)) $(EVAL_ARGS)
+
+# DVC views of the evaluate stage (dvc.yaml): figures of the workspace vs HEAD, plots as HTML
+EXP_SET ?=
+.PHONY: metrics metrics-diff plots exp
+EVAL_METRICS ?= evaluation_results/dvc/metrics.json
+metrics: install ## dvc metrics show of the evaluate stage: accuracy, weighted F1, ECE per set (template test and the realistic sets)
+	$(DVC) metrics show $(EVAL_METRICS)
+
+metrics-diff: install ## dvc metrics diff of the evaluate stage: the workspace's figures against HEAD's dvc.lock
+	$(DVC) metrics diff --targets $(EVAL_METRICS)
+
+plots: install ## dvc plots show: confusion matrices, reliability diagrams, per-intent F1 -> dvc_plots/index.html
+	$(DVC) plots show
+
+exp: install ## dvc exp run -S EXP_SET="train.learning_rate=5e-5": train + evaluate with one param changed, then dvc exp show
+	@test -n "$(EXP_SET)" || { echo 'usage: make exp EXP_SET="train.learning_rate=5e-5"' >&2; exit 2; }
+	$(DVC_RUN) exp run $(foreach kv,$(EXP_SET),-S $(kv))
+	$(DVC) exp show --only-changed
 
 # Batch prediction: INPUT=prompts.{jsonl,csv,txt} OUTPUT=predictions.jsonl [MODEL=dir|models:/...] [BATCH_SIZE=n]
 INPUT ?=
@@ -152,8 +179,9 @@ $(SERVE_MODEL_DIR)/model.safetensors: | $(VENV)/.installed
 	$(MAKE) data
 	$(MAKE) train
 
+# the evaluate stage alone (--single-item): a model trained outside DVC is evaluated, never retrained
 $(SERVE_MODEL_DIR)/calibration.json: $(SERVE_MODEL_DIR)/model.safetensors
-	$(MAKE) evaluate EVAL_ARGS=--realistic
+	$(DVC_RUN) repro --single-item evaluate
 	$(MAKE) register || echo "note: registration refused or failed (see above): archiving the current champion or $(SERVE_MODEL_DIR)"
 
 # the archive packs model_src/ whole: any change in it (or the handler, config, params) rebuilds it
@@ -175,14 +203,20 @@ redis: install ## Start redis-server on 127.0.0.1 (port of serve.redis_url) for 
 	$(PYTHON) scripts/serve.py --params $(PARAMS) redis
 
 .PHONY: supervise supervise-stop supervise-status
-supervise: install model_store/intent_classifier.mar ## TorchServe + Redis + canary nginx under supervisord (restart on any exit), config from params in run/supervise
+supervise: install model_store/intent_classifier.mar ## TorchServe + token renewer + Redis + canary nginx under supervisord (restart on any exit), config from params in run/supervise
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) start
 
-supervise-stop: ## Stop the supervised TorchServe, Redis, nginx and supervisord
+supervise-stop: ## Stop the supervised TorchServe, token renewer, Redis, nginx and supervisord
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) stop
 
 supervise-status: ## supervisorctl status of the supervised programs
 	$(PYTHON) scripts/supervise.py --params $(PARAMS) status
+
+# MLflow's own scoring server on the registered pyfunc (POST /invocations {"dataframe_records": [{"text": ...}]})
+PYFUNC_PORT ?= 5002
+.PHONY: serve-pyfunc
+serve-pyfunc: install ## mlflow models serve of the champion pyfunc (or MODEL=models:/intent_classifier/N) on 127.0.0.1:PYFUNC_PORT (5002); Ctrl-C stops
+	$(PYTHON) scripts/serve_pyfunc.py --params $(PARAMS) --port $(PYFUNC_PORT) $(if $(MODEL),--model $(MODEL))
 
 bench: install model_store/intent_classifier.mar ## Benchmark the served model (latency, throughput vs raw forward and a naive handler) -> bench/results.json
 	$(PYTHON) scripts/benchmark.py --params $(PARAMS) $(BENCH_ARGS)
@@ -199,6 +233,13 @@ RELIABILITY_ARGS ?=
 .PHONY: reliability
 reliability: install ## Fault/fuzz/security runs on loopback (tiny model; RELIABILITY_ARGS="--model-dir DIR") -> bench/reliability.json + table
 	$(PYTHON) scripts/reliability.py --params $(PARAMS) $(RELIABILITY_ARGS)
+
+# Soak: SOAK_MINUTES of mixed traffic with faults on a schedule, its own supervised stack on free ports (params soak)
+SOAK_MINUTES ?=
+MODEL_DIR ?=
+.PHONY: soak
+soak: install ## Soak run: SOAK_MINUTES (30) of traffic at c=8 with faults on a schedule (MODEL_DIR=dir, else tiny model) -> bench/soak.json + .png
+	$(PYTHON) scripts/soak.py --params $(PARAMS) $(if $(SOAK_MINUTES),--minutes $(SOAK_MINUTES)) $(if $(MODEL_DIR),--model-dir $(MODEL_DIR))
 
 # Canary rollouts (params rollout): clients call the nginx proxy, 127.0.0.1:8090/predictions/intent_classifier
 ROLLOUT_ARGS ?=
@@ -244,6 +285,7 @@ LOG ?=
 N ?= 100
 FEEDBACK ?=
 NEW_DATA ?=
+DEPLOY ?=
 NAME ?=
 DATA ?=
 DEFINITION ?=
@@ -269,9 +311,9 @@ feedback: install ## Live accuracy per model version + A/B significance test fro
 uncertain: install ## N most uncertain logged prompts (margin/entropy, near-duplicates removed) -> CSV to label
 	$(PYTHON) scripts/select_uncertain.py --params $(PARAMS) --n $(N) $(if $(LOG),--log $(LOG))
 
-retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), fine-tune from champion, gate, register
-	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv" >&2; exit 2; }
-	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA)
+retrain: install ## Retrain from NEW_DATA=labelled file: validate, merge (DVC), fine-tune from champion, gate, register (DEPLOY=1: archive + canary rollout)
+	@test -n "$(NEW_DATA)" || { echo "usage: make retrain NEW_DATA=labelled.csv [DEPLOY=1]" >&2; exit 2; }
+	$(PYTHON) scripts/retrain.py --params $(PARAMS) --new-data $(NEW_DATA) $(if $(DEPLOY),--deploy)
 
 add-intent: install ## Add intent NAME=... from DATA=file [DEFINITION="rule"] [CHAMPION=dir]: grow labels + head, fine-tune, check old intents' F1 (WRITE_PARAMS=1 edits params.yaml)
 	@test -n "$$ARG_NAME" -a -n "$$ARG_DATA" || { echo "usage: make add-intent NAME=email_writing DATA=rows.csv [DEFINITION=\"labelling rule\"] [CHAMPION=model_dir] [WRITE_PARAMS=1]" >&2; exit 2; }

@@ -58,6 +58,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from model_src.responses import build_answers, check_text, error_body, handler_settings
+from model_src.runtime import ServedModel, bucketed_forward
+
 logger = logging.getLogger(__name__)
 
 _WS = re.compile(r"\s+")
@@ -71,10 +74,6 @@ REASON_CHARS = 200
 
 # -----------------------------------------------------------------------------
 # request parsing: bytes in, texts or an error message out (never an exception)
-
-
-def error_body(message: str, code: int = 400) -> dict:
-    return {"error": message, "code": code}
 
 
 def shown(value) -> str:
@@ -94,22 +93,6 @@ def request_body(row: dict):
     if not isinstance(row, dict):
         return row
     return row.get("data") if row.get("data") is not None else row.get("body")
-
-
-def check_text(text, max_chars: int, where: str = "text") -> tuple[str | None, str | None]:
-    """(trimmed text, None) or (None, reason): 1..max_chars characters after trimming."""
-    if not isinstance(text, str):
-        return None, f"'{where}' must be a string, got {type(text).__name__}"
-    try:  # JSON escapes can carry lone surrogates ("\ud800"): not text, and the tokenizer raises on them
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        return None, f"'{where}' contains an unpaired surrogate at character {exc.start}"
-    text = text.strip()
-    if not text:
-        return None, f"'{where}' is empty after trimming whitespace"
-    if len(text) > max_chars:
-        return None, f"'{where}' has {len(text)} characters, the limit is {max_chars}"
-    return text, None
 
 
 def parse_request(
@@ -284,108 +267,8 @@ def enveloped_body(data) -> dict | None:
 # batching
 
 
-def length_buckets(lengths: list[int], max_rows: int, max_ratio: float) -> list[list[int]]:
-    """Indices sorted by length, cut so no bucket exceeds max_rows or pads a row beyond max_ratio x.
-
-    Padding a 5-token prompt to 150 tokens costs as much as the 150-token one: buckets keep the
-    padded width close to each row's own length.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    buckets: list[list[int]] = []
-    for i in order:
-        current = buckets[-1] if buckets else None
-        if current and len(current) < max_rows and lengths[i] <= max_ratio * max(lengths[current[0]], 1):
-            current.append(i)
-        else:
-            buckets.append([i])
-    return buckets
-
-
-def pad_batch(ids: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """(input_ids (B, T), attention_mask (B, T)) int64, right-padded to the longest row."""
-    width = max(len(x) for x in ids)
-    input_ids = np.full((len(ids), width), pad_id, dtype=np.int64)
-    mask = np.zeros((len(ids), width), dtype=np.int64)
-    for row, x in enumerate(ids):
-        input_ids[row, : len(x)] = x
-        mask[row, : len(x)] = 1
-    return input_ids, mask
-
-
-def softmax(x: np.ndarray) -> np.ndarray:
-    z = x - x.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-def torch_runner(model, use_token_types: bool, threads: int):
-    """A forward function on numpy arrays -> (intent logits, level logits, score) numpy."""
-
-    def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
-        ids = torch.from_numpy(input_ids)
-        if torch.get_num_threads() != threads:
-            torch.set_num_threads(threads)
-        with torch.inference_mode():
-            intent, level, score = model(
-                ids,
-                torch.from_numpy(mask),
-                torch.zeros_like(ids) if use_token_types else None,
-                torch.from_numpy(features) if features is not None else None,
-            )
-        return intent.float().numpy(), level.float().numpy(), score.float().numpy()
-
-    return run
-
-
-def onnx_runner(session):
-    """The same forward through an ONNX Runtime session (inputs named as pipeline.modeling.onnx_export writes them)."""
-    names = {i.name for i in session.get_inputs()}
-
-    def run(input_ids: np.ndarray, mask: np.ndarray, features: np.ndarray | None):
-        feed = {"input_ids": input_ids, "attention_mask": mask}
-        if "token_type_ids" in names:
-            feed["token_type_ids"] = np.zeros_like(input_ids)
-        if "features" in names:
-            feed["features"] = features
-        intent, level, score = session.run(["intent_logits", "level_logits", "complexity_score"], feed)
-        return intent, level, score
-
-    return run
-
-
 # -----------------------------------------------------------------------------
 # responses
-
-
-def build_prediction(
-    probs: np.ndarray,
-    level_probs: np.ndarray,
-    score: float,
-    *,
-    intents: list[str],
-    levels: list[str],
-    techniques: dict,
-    model_version: str,
-    top_k: int = 3,
-    low_confidence_threshold: float | None = None,
-) -> dict:
-    """The response object of one prediction (docs/architecture.md, "The answer")."""
-    best = int(np.argmax(probs))
-    intent, level = intents[best], levels[int(np.argmax(level_probs))]
-    order = np.argsort(-probs)[:top_k]
-    out = {
-        "intent": intent,
-        "confidence": round(float(probs[best]), 6),
-        "complexity": {"level": level, "score": round(float(score), 6)},
-        "top_intents": [{"intent": intents[i], "confidence": round(float(probs[i]), 6)} for i in order],
-        "all_intents": {name: round(float(p), 6) for name, p in zip(intents, probs, strict=True)},
-        "suggested_techniques": list(techniques.get(intent, {}).get(level, [])),
-        "model_version": model_version,
-        "cached": False,
-    }
-    if low_confidence_threshold is not None:
-        out["low_confidence"] = bool(probs[best] < low_confidence_threshold)
-    return out
 
 
 def normalise_text(text: str) -> str:
@@ -426,12 +309,16 @@ def cached_prediction(raw, intents: list[str], model_version: str) -> dict | Non
 
 
 def merge_subwords(word_ids: list[int | None], offsets: list[tuple[int, int]], scores: np.ndarray, text: str) -> list[dict]:
-    """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed)."""
+    """Token attributions -> one entry per word of `text` (special tokens dropped, subwords summed).
+    Sentencepiece tokenizers (DeBERTa-v3) count the space before a word into its first piece's
+    offsets: spans start at the word itself."""
     words: dict[int, dict] = {}
     for token, word in enumerate(word_ids):
         if word is None:
             continue
         start, end = offsets[token]
+        while start < end and text[start].isspace():
+            start += 1
         entry = words.setdefault(word, {"start": start, "end": end, "score": 0.0})
         entry["start"], entry["end"] = min(entry["start"], start), max(entry["end"], end)
         entry["score"] += float(scores[token])
@@ -498,39 +385,6 @@ def start_background_writer(write, name: str) -> queue.Queue:
     return pending
 
 
-def handler_settings(model_yaml_config: dict | None) -> dict:
-    """The `handler:` section of the archive's model-config.yaml with defaults for missing keys."""
-    cfg = dict((model_yaml_config or {}).get("handler") or {})
-    serve = dict(cfg.get("serve") or {})
-    return {
-        "runtime": serve.get("runtime", "torch"),
-        "max_chars": int(serve.get("max_text_chars", 5000)),
-        "max_texts": int(serve.get("max_batch_texts", 100)),
-        "cache_ttl": int(serve.get("cache_ttl_seconds", 3600)),
-        "cache_enabled": bool(serve.get("cache_enabled", True)),
-        "redis_url": os.environ.get("INTENT_REDIS_URL") or serve.get("redis_url"),
-        "redis_password_file": os.environ.get("INTENT_REDIS_PASSWORD_FILE") or serve.get("redis_password_file"),
-        "n_steps": int(serve.get("explain_n_steps", 20)),
-        "n_steps_max": int(serve.get("explain_max_n_steps", 50)),
-        "max_explain_texts": int(serve.get("explain_max_texts", 8)),
-        "explain_budget": int(serve.get("explain_budget_token_steps", 8000)),
-        "explain_deadline": float(serve.get("explain_deadline_seconds", 10.0)),
-        "explain_internal_batch_size": int(serve.get("explain_internal_batch_size", 10)),
-        "explain_workers": int(serve.get("explain_workers", 1)),
-        "low_confidence_threshold": serve.get("low_confidence_threshold"),
-        "top_k": int(serve.get("top_k", 3)),
-        "techniques": dict(cfg.get("techniques") or {}),
-        "monitor": dict(cfg.get("monitor") or {}),
-        "torch_threads": int(cfg.get("torch_threads", 1)),
-        "single_row_threads": int(cfg.get("single_row_threads", cfg.get("torch_threads", 1))),
-        "bucket_max_rows": int(cfg.get("bucket_max_rows", 16)),
-        "bucket_max_ratio": float(cfg.get("bucket_max_ratio", 1.5)),
-        "onnx_file": cfg.get("onnx_file", "model.int8.onnx"),
-        "async_mode": bool((model_yaml_config or {}).get("asyncCommunication", False)),
-        "explain_nice": int(cfg.get("explain_nice", 19)),
-    }
-
-
 # -----------------------------------------------------------------------------
 # the handler
 
@@ -544,9 +398,6 @@ class IntentHandler:
     # --- loading ------------------------------------------------------------
 
     def initialize(self, context) -> None:
-        from model_src.calibration import load_temperature
-        from model_src.intent_classifier_model import IntentClassifier, load_tokenizer
-
         self.context = context
         model_dir = Path(context.system_properties["model_dir"])
         self.model_dir = model_dir
@@ -556,50 +407,11 @@ class IntentHandler:
         self.model_name = manifest.get("model", {}).get("modelName") or context.model_name
         self.model_version = str(manifest.get("model", {}).get("modelVersion") or "unversioned")
 
-        self.model = IntentClassifier.from_pretrained(model_dir)  # names the missing file if any
-        config = self.model.config
-        self.intents: list[str] = list(config["intents"])
-        self.levels: list[str] = list(config["complexity_levels"])
-        self.feature_names: list[str] = list(config["feature_names"])
-        self.base_tokenizer = load_tokenizer(model_dir, int(config["max_length"]))
-        self.max_length = int(config["max_length"])
-        self.use_token_types = "token_type_ids" in self.base_tokenizer.model_input_names
-        self.pad_id = self.base_tokenizer.pad_token_id or 0
-        self.temperature = load_temperature(model_dir)
-        if self.feature_names:
-            from model_src.features import FEATURE_NAMES, extract_features
-
-            if list(FEATURE_NAMES) != self.feature_names:
-                raise ValueError(
-                    f"model was trained with features {self.feature_names}, the archived "
-                    f"model_src/features.py computes {list(FEATURE_NAMES)}: rebuild the archive"
-                )
-            self.extract_features = extract_features
-        else:
-            self.extract_features = None
-
-        if s["runtime"] == "onnx":
-            import onnxruntime as ort
-
-            onnx_path = model_dir / s["onnx_file"]
-            if not onnx_path.is_file():
-                raise FileNotFoundError(f"serve.runtime is onnx but {s['onnx_file']} is not in the archive")
-
-            def session(threads: int):
-                options = ort.SessionOptions()
-                options.intra_op_num_threads = threads
-                options.inter_op_num_threads = 1
-                if threads > 1:  # pool threads sleep between calls instead of spinning on a shared core
-                    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                return onnx_runner(ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"]))
-
-            self.run = session(s["torch_threads"])
-            self.run_single = session(s["single_row_threads"]) if s["single_row_threads"] != s["torch_threads"] else self.run
-        elif s["runtime"] == "torch":
-            self.run = torch_runner(self.model, self.use_token_types, s["torch_threads"])
-            self.run_single = torch_runner(self.model, self.use_token_types, s["single_row_threads"])
-        else:
-            raise ValueError(f"serve.runtime must be torch or onnx, got {s['runtime']!r}")
+        served = ServedModel.load(model_dir, s)  # the pyfunc loads the same way (model_src.runtime)
+        self.model, self.base_tokenizer, self.temperature = served.model, served.tokenizer, served.temperature
+        self.intents, self.levels, self.feature_names = served.intents, served.levels, served.feature_names
+        self.max_length, self.use_token_types, self.pad_id = served.max_length, served.use_token_types, served.pad_id
+        self.extract_features, self.run, self.run_single = served.extract_features, served.run, served.run_single
 
         self.redis = None
         self.redis_retry_at = 0.0
@@ -756,26 +568,14 @@ class IntentHandler:
         s = self.settings
         ids = self.tokenize(texts)
         feats = self.features(texts)
-        out: list[dict | None] = [None] * len(texts)
         # a lone row is what low load looks like: the other core is idle, so it gets more threads
         run = self.run_single if len(texts) == 1 else self.run
-        for bucket in length_buckets([len(x) for x in ids], s["bucket_max_rows"], s["bucket_max_ratio"]):
-            input_ids, mask = pad_batch([ids[i] for i in bucket], self.pad_id)
-            intent_logits, level_logits, score = run(input_ids, mask, feats[bucket] if feats is not None else None)
-            probs = softmax(intent_logits.astype(np.float64) / self.temperature)
-            level_probs = softmax(level_logits.astype(np.float64))
-            for row, i in enumerate(bucket):
-                out[i] = build_prediction(
-                    probs[row],
-                    level_probs[row],
-                    float(score[row]),
-                    intents=self.intents,
-                    levels=self.levels,
-                    techniques=s["techniques"],
-                    model_version=self.model_version,
-                    top_k=s["top_k"],
-                    low_confidence_threshold=s["low_confidence_threshold"],
-                )
+        probs, level_probs, scores = bucketed_forward(
+            ids, feats, run, temperature=self.temperature, pad_id=self.pad_id,
+            max_rows=s["bucket_max_rows"], max_ratio=s["bucket_max_ratio"],
+        )
+        out = build_answers(probs, level_probs, scores, intents=self.intents, levels=self.levels,
+                            settings=s, model_version=self.model_version)
         self.log_predictions(texts, out, feats)
         return out
 

@@ -3,6 +3,9 @@
 
     python scripts/benchmark.py                                   # model_store/intent_classifier.mar -> bench/results.json
     python scripts/benchmark.py --batch-size 4 --max-batch-delay 2 --workers 2 --output bench/tuning/b4_d2_w2.json
+    python scripts/benchmark.py --plot bench/results.json        # only redraw bench/results.png from a results file
+
+Next to the JSON it writes a PNG of the same name (latency percentiles, throughput per run).
 
 Registration overrides (--batch-size, --max-batch-delay, --workers) are for tuning; without them
 the model is registered as `make serve` does: params.yaml serve.max_batch_delay_ms, and the
@@ -18,6 +21,7 @@ from pathlib import Path
 
 from pipeline import cli
 from pipeline.config import resolve_path
+from pipeline.deploy.bench_plot import plot_bench
 from pipeline.deploy.benchmark import REPEATS, WARMUP_ROUNDS, run_benchmark
 
 
@@ -68,7 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-batch-delay", type=int, help="override the archive's maxBatchDelay (ms)")
     parser.add_argument("--workers", type=int, help="override the archive's worker count")
     parser.add_argument("--no-peer", action="store_true", help="skip the FastAPI + ONNX Runtime peer")
+    parser.add_argument("--plot", type=Path, metavar="RESULTS_JSON", help="only draw the PNG of an existing results file")
     args, params = cli.start(parser, argv)
+    if args.plot is not None:
+        if not args.plot.is_file():
+            print(f"error: {args.plot} not found", file=sys.stderr)
+            return 2
+        print(f"wrote {plot_bench(json.loads(args.plot.read_text(encoding='utf-8')), args.plot.with_suffix('.png'))}")
+        return 0
     mar = args.mar or resolve_path(params["paths"]["model_store"]) / f"{params['serve']['model_name']}.mar"
     registration = {key: value for key, value in (("batch_size", args.batch_size), ("max_batch_delay", args.max_batch_delay),
                                                   ("initial_workers", args.workers)) if value is not None}
@@ -85,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     print(table(result))
     print(f"targets: {result['targets']}")
     print(f"machine: {result['machine']}")
-    print(f"wrote {args.output}")
+    print(f"wrote {args.output} and {plot_bench(result, args.output.with_suffix('.png'))}")
     return 0
 
 

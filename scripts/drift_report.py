@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {c['name']}: PSI {c['psi']:.3f}, KS p {c['ks_pvalue']:.2g}")
     if report["intent"]["drift"]:
         print(f"  predicted intents: JS {report['intent']['js_distance']:.3f}, chi2 p {report['intent']['chi2_pvalue']:.2g}")
-    print(f"report: {report['markdown']}\nplot:   {report['png']}\ngauges: {report['prometheus']}")
+    print(f"report: {report['markdown']} (self-contained: {report['html']})\nplot:   {report['png']}\ngauges: {report['prometheus']}")
     return EXIT_DRIFT if args.fail_on_drift and report["drift"] else 0
 
 

@@ -6,7 +6,7 @@
     python scripts/feedback_report.py --feedback fb.jsonl \
         --model-a models/champion --model-b models/retrain   # both models re-answer the prompts: paired test
 
-Writes monitor.output_dir/feedback_report.{json,md,png} and feedback.prom (Prometheus gauges).
+Writes monitor.output_dir/feedback_report.{json,md,html,png} (the HTML self-contained) and feedback.prom (Prometheus gauges).
 Exit codes: 0 done, 2 bad input (missing file, bad rows with --strict, unknown version).
 """
 

@@ -5,7 +5,8 @@
     python scripts/generate_sample_data.py --num-samples 10000 --add-cross-intent --seed 7 --output data/raw/big.jsonl
 
 Defaults come from params.yaml (generate.num_samples, seed, paths.raw_data). Prints the counts
-per intent and per complexity level and the share of distinct texts. Exit code 0 on success,
+per intent and per complexity level, the share of distinct texts and the cross-intent and
+foreign-language (generate.foreign_share) row counts. Exit code 0 on success,
 1 on a configuration error (e.g. an intent without a template bank), 2 on bad arguments.
 """
 
@@ -24,8 +25,9 @@ def report(rows: list[dict], intents: list[str], levels: list[str]) -> str:
     by_intent = Counter(r["intent"] for r in rows)
     by_level = Counter(r["complexity"] for r in rows)
     cross = sum(r.get("origin") == "cross_intent" for r in rows)
+    foreign = sum(r.get("origin") == "foreign" for r in rows)
     distinct = len({r["text"] for r in rows}) / len(rows)
-    lines = [f"{len(rows)} rows, {distinct:.1%} distinct texts, {cross} cross-intent", "per intent:"]
+    lines = [f"{len(rows)} rows, {distinct:.1%} distinct texts, {cross} cross-intent, {foreign} in another language", "per intent:"]
     lines += [f"  {i:<20} {by_intent[i]:>6}" for i in intents]
     lines += ["per complexity:"] + [f"  {lv:<20} {by_level[lv]:>6}" for lv in levels]
     return "\n".join(lines)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""TorchServe, Redis and the canary nginx under supervisord, restarted whenever one exits.
+"""TorchServe, its token renewer, Redis and the canary nginx under supervisord, restarted whenever one exits.
 
     make supervise          # render run/supervise/supervisord.conf from params.yaml, start, wait until serving
     make supervise-status   # supervisorctl status
-    make supervise-stop     # stop the three programs, then supervisord
+    make supervise-stop     # stop the four programs, then supervisord
 
 Ports: TorchServe 8080-8082 (config.properties), Redis from serve.redis_url, the proxy from
 rollout.proxy.port. Logs in run/supervise/logs/. Stop `make serve`/`make redis` first (same ports).

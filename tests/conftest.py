@@ -69,6 +69,43 @@ def tiny_encoder_dir(tmp_path_factory) -> Path:
     return build_tiny_encoder(tmp_path_factory.mktemp("tiny_encoder"))
 
 
+def build_tiny_deberta_encoder(out_dir: Path, seed: int = 0) -> Path:
+    """Save a randomly initialised 2-layer DeBERTa configured like v3 (relative attention with log
+    buckets, p2c|c2p, no absolute positions, no token types) with a sentencepiece unigram model
+    trained on the spot in deberta-v3's special-token layout, to out_dir. Real deberta-v3-base
+    weights cannot be downloaded here; the loading, training and serving code is the same."""
+    import sentencepiece as spm
+    import torch
+    from transformers import DebertaV2Config, DebertaV2Model, DebertaV2Tokenizer
+
+    words = " ".join(t for texts in TINY_ROWS.values() for t in texts).split()
+    rng = random.Random(seed)
+    sentences = [" ".join(rng.choice(words) for _ in range(rng.randint(4, 15))) for _ in range(400)]
+    # the special-token layout of deberta-v3's spm.model: [PAD]=0 [CLS]=1 [SEP]=2 [UNK]=3
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences), model_prefix=str(out_dir / "spm"), vocab_size=200, model_type="unigram",
+        pad_id=0, bos_id=1, eos_id=2, unk_id=3, pad_piece="[PAD]", bos_piece="[CLS]", eos_piece="[SEP]",
+        unk_piece="[UNK]", user_defined_symbols=["[MASK]"], minloglevel=2,
+    )
+    tokenizer = DebertaV2Tokenizer.from_pretrained(str(out_dir))  # from the directory: vocab_file= alone maps to [UNK]
+    config = DebertaV2Config(
+        vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2, intermediate_size=64,
+        max_position_embeddings=512, relative_attention=True, position_buckets=32, max_relative_positions=-1,
+        pos_att_type=["p2c", "c2p"], norm_rel_ebd="layer_norm", share_att_key=True, position_biased_input=False,
+        type_vocab_size=0, pad_token_id=0, hidden_act="gelu",
+    )
+    torch.manual_seed(seed)
+    DebertaV2Model(config).save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return out_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_deberta_dir(tmp_path_factory) -> Path:
+    """A tiny random DeBERTa-v3-shaped encoder directory with its own sentencepiece tokenizer."""
+    return build_tiny_deberta_encoder(tmp_path_factory.mktemp("deberta_v3_tiny"))
+
+
 # A few hand-written rows per intent: enough for shape/flow tests, independent of the generator.
 TINY_ROWS = {
     "question_answering": ["What is the capital of Australia?", "how does a heat pump work", "Why is the sky blue?"],

@@ -6,7 +6,8 @@ different ones per intent in pipeline.datagen.prompt_banks), slot values from la
 domains), an optional pasted block (code in several languages, CSV/markdown tables, emails,
 articles, meeting notes, chat logs, foreign-language text: pipeline.datagen.prompt_context), and
 intent-neutral framing: chatty preambles, role statements, polite prefixes, follow-up
-constraints, lowercase, dropped punctuation and seeded typos.
+constraints, answer-style modifiers drawn with the same odds for every intent
+(pipeline.datagen.style_modifiers), lowercase, dropped punctuation and seeded typos.
 
 Labelling rule (params.yaml `intent_definitions`): the primary intent is the DELIVERABLE the
 person wants back, never the vocabulary. Boundaries decided by that rule:
@@ -27,6 +28,11 @@ person wants back, never the vocabulary. Boundaries decided by that rule:
   "translate this Python to Go" -> code_generation (programming languages are code).
 - Foreign-language text pasted into a summarize/creative prompt is a distractor: the label stays
   with the instruction.
+- A prompt written in another language is labelled by what it asks for (params.yaml
+  intent_boundaries): "resume este artículo" is summarization. A share `generate.foreign_share` of
+  the non-cross rows comes from pipeline.datagen.foreign_templates (every intent, translation
+  included, in es/fr/de/pt/it/nl plus a few other languages), without English framing; a fifth
+  of those in the six languages are typed without accents or ¿ ¡.
 
 Cross-intent rows (`add_cross_intent`, share `generate.cross_intent_ratio` of the rows): the
 other intent's word names the SUBJECT or the INPUT ("translate this Python docstring into French"
@@ -47,23 +53,30 @@ from __future__ import annotations
 import json
 import random
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pipeline.config import load_params
 from pipeline.datagen import prompt_banks as banks
+from pipeline.datagen.foreign_templates import LANGUAGES as ACCENTED_LANGUAGES
+from pipeline.datagen.foreign_templates import foreign_choices
+from pipeline.datagen.style_modifiers import draw_modifiers
 
 _SLOT = re.compile(r"\{([a-z_][a-z0-9_]*|\+)\}")
 _PLACEHOLDER = re.compile(r"\x00(\d+)\x00")
 _MAX_DEPTH = 6
 _MAX_REDRAWS = 25
+_MAX_LEVEL_REDRAWS = 60  # a level some intent's templates rarely reach is given up on, not forced
 # How many follow-up constraints a prompt gets: 0 (50 %), 1, 2, 3.
 _CONSTRAINT_WEIGHTS = [0.5, 0.25, 0.15, 0.1]
-# Share of non-cross rows written entirely in another language (labelled by what they ask for).
-_FOREIGN_SHARE = 0.05
+# Share of foreign rows in the six accented languages typed without accents (phones, US keyboards).
+_PLAIN_TYPING_SHARE = 0.2
 # The raw-data file's columns (`origin` is the generator's own bookkeeping).
 ROW_KEYS = ("text", "intent", "complexity")
+# Where a row's template came from (its `origin`).
+ORIGINS = ("template", "cross_intent", "foreign")
 
 
 @dataclass
@@ -131,6 +144,12 @@ def _typos(text: str, rng: random.Random) -> str:
     return "".join(chars)
 
 
+def plain_typing(text: str) -> str:
+    """The text as typed without accents or Spanish inverted marks ("¿Qué es?" -> "Que es?")."""
+    decomposed = unicodedata.normalize("NFD", text.replace("¿", "").replace("¡", ""))
+    return unicodedata.normalize("NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
 def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
 
@@ -152,18 +171,36 @@ class PromptGenerator:
             )
         self.rng = rng
         self.filler = _Filler(rng, banks.all_slots())
+        generate = params.get("generate", {})
+        self.modifier_ratio = float(generate.get("style_modifier_ratio", 0.0))
+        self.foreign_share = float(generate.get("foreign_share", 0.0))
+        if not 0.0 <= self.foreign_share <= 1.0:
+            raise ValueError(f"generate.foreign_share must be in [0, 1], got {self.foreign_share}")
 
-    def sample(self, intent: str, cross_intent: bool = False) -> dict[str, str]:
+    def draw_origin(self, intent: str) -> str:
+        """"foreign" for a share generate.foreign_share of an intent's non-cross rows, else "template"."""
+        foreign = bool(foreign_choices(intent)) and self.rng.random() < self.foreign_share
+        return "foreign" if foreign else "template"
+
+    def sample(self, intent: str, origin: str = "template") -> dict[str, str]:
+        """One row of `intent` from the bank `origin` names (one of ORIGINS)."""
         rng = self.rng
-        foreign = not cross_intent and intent in banks.FOREIGN_TEMPLATES and rng.random() < _FOREIGN_SHARE
-        bank = banks.CROSS_TEMPLATES if cross_intent else banks.FOREIGN_TEMPLATES if foreign else banks.TEMPLATES
         draft = _Draft()
-        body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
-        if not foreign:  # English framing on a Spanish prompt would be a different phenomenon
+        if origin == "foreign":  # no English framing: that would be a different phenomenon
+            lang, template = rng.choice(foreign_choices(intent))
+            body = self.filler.fill(template, draft).strip()
+            if lang in ACCENTED_LANGUAGES and rng.random() < _PLAIN_TYPING_SHARE:
+                body = plain_typing(body)
+        else:
+            bank = banks.CROSS_TEMPLATES if origin == "cross_intent" else banks.TEMPLATES
+            body = self.filler.fill(rng.choice(bank[intent]), draft).strip()
             body = self._frame(intent, body, draft)
+            for modifier in draw_modifiers(rng, self.modifier_ratio):  # same odds for every intent
+                body = modifier.apply(body)
+                draft.constraints += modifier.constraint
         body = self._noise(body)
         text = _PLACEHOLDER.sub(lambda m: draft.contexts[int(m.group(1))], body).strip()
-        return {"text": text, "intent": intent, "complexity": self._level(body, draft)}
+        return {"text": text, "intent": intent, "complexity": self._level(body, draft, intent)}
 
     def _frame(self, intent: str, body: str, draft: _Draft) -> str:
         rng = self.rng
@@ -204,12 +241,43 @@ class PromptGenerator:
             body = _typos(body, rng)
         return body
 
-    def _level(self, body: str, draft: _Draft) -> str:
+    def _level(self, body: str, draft: _Draft, intent: str) -> str:
         ctx_words = sum(len(c.split()) for c in draft.contexts)
         instruction_words = len(_PLACEHOLDER.sub(" ", body).split())
-        points = draft.constraints + draft.subrequests
-        points += (ctx_words >= 20) + (ctx_words >= 80) + (instruction_words >= 30) + (instruction_words >= 60)
+        points = draft.constraints + draft.subrequests + (ctx_words >= 20) + (ctx_words >= 80)
+        if intent != "conversation":  # a long instruction carries details a person counts; long chat asks nothing
+            points += (instruction_words >= 30) + (instruction_words >= 60)
         return self.levels[0] if points == 0 else self.levels[1] if points <= 2 else self.levels[2]
+
+
+@dataclass
+class ComplexityMix:
+    """Share of simple / moderate / complex rows per intent (params generate.complexity_mix).
+
+    Rows are redrawn until they land on the level drawn for them: left alone, the templates make
+    complex rows rare (13-35 % by intent), which teaches the level head that complex is unlikely,
+    while people write all three levels about equally often.
+    """
+
+    default: list[float] | None
+    per_intent: dict[str, list[float]]
+    levels: list[str]
+
+    @classmethod
+    def from_params(cls, params: dict[str, Any], levels: list[str]) -> ComplexityMix:
+        raw = dict(params.get("generate", {}).get("complexity_mix") or {})
+        default = raw.pop("default", None)
+        for name, shares in [("default", default), *raw.items()]:
+            if shares is not None and (len(shares) != len(levels) or min(shares) < 0 or not sum(shares)):
+                raise ValueError(f"generate.complexity_mix.{name} must be {len(levels)} non-negative shares, got {shares}")
+        unknown = sorted(set(raw) - set(params["intents"]) - set(banks.TEMPLATES))  # a typo, not a subset
+        if unknown:
+            raise ValueError(f"generate.complexity_mix names unknown intents {unknown}")
+        return cls(default, raw, levels)
+
+    def draw(self, intent: str, rng: random.Random) -> str | None:
+        shares = self.per_intent.get(intent, self.default)
+        return None if shares is None else rng.choices(self.levels, weights=shares)[0]
 
 
 def _quotas(total: int, n: int) -> list[int]:
@@ -225,8 +293,9 @@ def generate_samples(
     """`num_samples` rows {text, intent, complexity, origin}, balanced over params["intents"].
 
     With `add_cross_intent`, round(num_samples * generate.cross_intent_ratio) of the rows
-    (spread evenly over the intents) are cross-intent prompts; `origin` is "template" or
-    "cross_intent" (write_raw_data writes only ROW_KEYS).
+    (spread evenly over the intents) are cross-intent prompts; of the others, a share
+    generate.foreign_share are written in another language. `origin` is one of ORIGINS
+    (write_raw_data writes only ROW_KEYS).
     """
     if num_samples < 1:
         raise ValueError(f"num_samples must be >= 1, got {num_samples}")
@@ -238,19 +307,25 @@ def generate_samples(
         raise ValueError(f"generate.cross_intent_ratio must be in [0, 1], got {ratio}")
     per_intent = _quotas(num_samples, len(gen.intents))
     cross_per_intent = _quotas(round(num_samples * ratio), len(gen.intents))
+    mix = ComplexityMix.from_params(params, gen.levels)
     seen: set[str] = set()
     rows: list[dict] = []
     for intent, quota, n_cross in zip(gen.intents, per_intent, cross_per_intent, strict=True):
         n_cross = min(n_cross, quota)
         for k in range(quota):
-            cross = k < n_cross
-            row = gen.sample(intent, cross_intent=cross)
-            for _ in range(_MAX_REDRAWS):
+            origin = "cross_intent" if k < n_cross else gen.draw_origin(intent)
+            level = mix.draw(intent, rng)
+            row = gen.sample(intent, origin)
+            for _ in range(_MAX_LEVEL_REDRAWS):  # a redraw keeps the origin, so the level mix does not bend its shares
+                if row["text"] not in seen and (level is None or row["complexity"] == level):
+                    break
+                row = gen.sample(intent, origin)
+            for _ in range(_MAX_REDRAWS):  # a redraw keeps the origin, so duplicates do not bend the shares
                 if row["text"] not in seen:
                     break
-                row = gen.sample(intent, cross_intent=cross)
+                row = gen.sample(intent, origin)
             seen.add(row["text"])
-            row["origin"] = "cross_intent" if cross else "template"
+            row["origin"] = origin
             rows.append(row)
     rng.shuffle(rows)
     return rows

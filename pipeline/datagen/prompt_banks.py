@@ -8,11 +8,15 @@ extra sub-request: both count toward the complexity level (see pipeline.datagen.
 TEMPLATES[intent] are the main prompts; CROSS_TEMPLATES[intent] borrow another intent's
 vocabulary while the deliverable (and so the label) stays that intent's. Banks are keyed by
 intent name; pipeline.datagen.generate refuses an intent from params.yaml that has no bank here.
+Prompts written entirely in another language are in pipeline.datagen.foreign_templates (their
+slot banks are merged by all_slots()).
 """
 
 from __future__ import annotations
 
 from pipeline.datagen import reasoning_problems as rp
+from pipeline.datagen.boundary_templates import BOUNDARY_SLOTS, BOUNDARY_TEMPLATES
+from pipeline.datagen.foreign_templates import FOREIGN_SLOTS
 from pipeline.datagen.prompt_context import CONTEXT_GENERATORS
 
 # ====================================================================== shared slots
@@ -473,17 +477,18 @@ RS_SLOTS = {
     "syllogism": [rp.syllogism],
     "proof": [rp.proof],
     "probability_q": [rp.probability],
-    "c_reason": ["Show your reasoning.", "Explain each step.", "Don't just give me the answer.", "Check your answer at the end.",
-                 "Think step by step.", "Show your work please.", "Explain why the obvious answer is wrong.",
-                 "Give a short proof.", "Walk me through the logic.", "Also say how sure you are."],
+    # answer-style words ("step by step", "explain your reasoning") are NOT here: they go to every
+    # intent alike (pipeline.datagen.style_modifiers), or they would teach "step by step" = reasoning
+    "c_reason": ["Don't just give me the answer.", "Check your answer at the end.", "Show your work please.",
+                 "Explain why the obvious answer is wrong.", "Give a short proof.", "Also say how sure you are."],
 }
 
 RS_TEMPLATES = [
-    "{word_problem}", "{word_problem} Show your reasoning.", "Solve this step by step: {word_problem}",
+    "{word_problem}", "{word_problem} What's the answer?", "Solve this: {word_problem}",
     "Can you help me figure this out? {word_problem}", "riddle: {riddle}", "{riddle}",
     "Here's a riddle my kid asked me: {riddle} What's the answer?", "Is this argument valid? \"{ctx_argument}\"",
     "What's the logical flaw in this: {ctx_argument}", "Which fallacy is this? {ctx_argument}", "{proof}",
-    "{syllogism}", "think step by step: {word_problem}", "{probability_q}", "Logic question: {syllogism}",
+    "{syllogism}", "can u solve this: {word_problem}", "{probability_q}", "Logic question: {syllogism}",
     "My friend argued: \"{ctx_argument}\" Is that reasoning sound? Why or why not?",
     "Puzzle time! {word_problem}", "I'm stuck on this homework problem: {word_problem}",
     "Brain teaser: {riddle}", "{word_problem} I got a different answer than the book, can you check?",
@@ -1104,53 +1109,6 @@ PS_SLOTS["conflict_stmt"] += ["My dad is in his 80s and still driving even after
                               "My brother keeps borrowing money and never pays it back"]
 PS_SLOTS["conflict_lc"] = [s[0].lower() + s[1:] for s in PS_SLOTS["conflict_stmt"]]
 
-FOREIGN_TEMPLATES = {
-    "question_answering": ["¿Cómo funciona una hipoteca?", "¿Qué es la inflación y por qué sube?", "Qu'est-ce que la photosynthèse ?",
-                           "Comment fonctionne le système immunitaire ?", "Was ist der Unterschied zwischen Wetter und Klima?",
-                           "Wie funktioniert eine Wärmepumpe?", "Como funciona o sistema eleitoral no Brasil?", "Perché il mare è salato?",
-                           "Что такое инфляция простыми словами?", "光合作用是什么？", "なぜ空は青いのですか？", "Co to jest inflacja?",
-                           "Apa itu blockchain?", "Tại sao lá cây đổi màu vào mùa thu?", "Wer hat das Telefon erfunden?",
-                           "¿Quién escribió Cien años de soledad?"],
-    "creative_writing": ["Escribe un poema sobre el mar.", "Écris une petite histoire pour enfants sur un dragon timide.",
-                         "Schreib mir ein Gedicht über den Winter in Hamburg.", "Scrivi una canzone d'amore per mia moglie.",
-                         "Escreva uma história curta sobre um gato detetive.", "Напиши стихотворение о весне.", "写一首关于月亮的诗。",
-                         "猫についての短い物語を書いてください。", "Napisz wiersz o jesieni.", "Buatkan puisi tentang hujan.",
-                         "Écris un discours drôle pour le mariage de ma sœur.", "Erfinde eine Gutenachtgeschichte über einen mutigen Igel."],
-    "code_generation": ["Escribe una función en Python que invierta una cadena.", "Écris une requête SQL qui compte les commandes par mois.",
-                        "Schreibe ein Bash-Skript, das alle .log-Dateien löscht, die älter als 7 Tage sind.",
-                        "Como faço um loop em JavaScript que some os números de um array?",
-                        "Напиши функцию на Python для сортировки списка словарей по ключу.", "用Python写一个读取CSV文件的函数。",
-                        "Pythonでファイルを一行ずつ読むコードを書いて。", "Napisz funkcję w Javie, która sprawdza, czy liczba jest pierwsza."],
-    "data_analysis": ["Aquí están mis ventas por mes: {ctx_numbers}. ¿Qué tendencia ves?",
-                      "Voici les notes de ma classe : {ctx_numbers}. Quelle est la moyenne et y a-t-il des valeurs aberrantes ?",
-                      "Hier sind unsere Umsätze pro Quartal: {ctx_numbers}. Was fällt auf?", "Quale grafico devo usare per confrontare le vendite di 5 prodotti?",
-                      "这是我们每周的访问量：{ctx_numbers}。有什么趋势？", "Analise esta tabela e diga qual região vende menos:\n{ctx_table}"],
-    "reasoning": ["Si un tren sale a las 3 a 60 km/h y otro sale a las 4 a 90 km/h por la misma vía, ¿cuándo lo alcanza?",
-                  "Un escargot monte de 3 mètres le jour et redescend de 2 la nuit dans un puits de 10 mètres. Combien de jours lui faut-il ?",
-                  "Wenn alle Rosen Blumen sind und manche Blumen schnell welken, welken dann manche Rosen schnell?",
-                  "Quanti modi ci sono per far sedere 5 persone attorno a un tavolo rotondo?",
-                  "У отца три сына, и у каждого сына есть сестра. Сколько детей в семье?", "一个数加上它的一半等于27，这个数是多少？"],
-    "summarization": ["Resume este artículo en dos frases:\n{ctx_article}", "Fais-moi un résumé de ce mail :\n{ctx_email}",
-                      "Fasse diesen Text in drei Stichpunkten zusammen:\n{ctx_article}", "Resuma este texto para mim:\n{ctx_article}",
-                      "Кратко перескажи этот текст:\n{ctx_article}", "请总结一下这篇文章：\n{ctx_article}", "Streść ten artykuł w kilku zdaniach:\n{ctx_article}"],
-    "translation": ["traduce al inglés: {ctx_foreign}", "Traduis en anglais : {ctx_foreign}", "Übersetze bitte ins Englische: {ctx_foreign}",
-                    "¿Cómo se dice 'mariposa' en inglés?", "Comment dit-on « je suis fatigué » en anglais ?", "Wie sagt man 'Feierabend' auf Englisch?",
-                    "Traduza para o português: {ctx_english}", "Przetłumacz na angielski: {ctx_foreign}", "Переведи на английский: {ctx_foreign}",
-                    "请把这句话翻译成英文：{ctx_foreign}", "この文を英語に訳してください：{ctx_foreign}", "Traduci in italiano: {ctx_english}"],
-    "conversation": ["hola, ¿qué tal?", "coucou, ça va ?", "hallo, wie geht's dir heute?", "oi, tudo bem?", "ciao! come stai?",
-                     "привет, как дела?", "你好，最近怎么样？", "こんにちは、元気？", "cześć, co słychać?", "merci beaucoup, tu m'as bien aidé !",
-                     "gracias por todo, eres genial", "buenas noches, hablamos mañana", "estoy un poco aburrido, hablemos un rato",
-                     "hari ini capek banget, pengen ngobrol aja", "xin chào, bạn khỏe không?", "na, alles klar bei dir?"],
-    "task_planning": ["Hazme un plan de estudio de 4 semanas para aprender SQL.", "Organise-moi un itinéraire de 3 jours à Lisbonne.",
-                      "Erstelle mir einen Trainingsplan für einen Halbmarathon in 12 Wochen.", "Monte um cronograma de estudos para o ENEM.",
-                      "Pianifica un viaggio di una settimana in Sicilia.", "Составь план подготовки к экзамену по математике на месяц.",
-                      "帮我制定一个三个月的健身计划。", "Zrób mi plan przeprowadzki krok po kroku."],
-    "problem_solving": ["Mi lavadora no centrifuga, ¿qué puedo hacer?", "Mon wifi se coupe tout le temps le soir, que faire ?",
-                        "Mein Laptop wird sehr heiß und schaltet sich ab. Was kann ich tun?", "Meu carro não liga de manhã quando está frio, o que pode ser?",
-                        "Il mio coinquilino non pulisce mai, come posso affrontarlo?", "Мой телефон быстро разряжается, что делать?",
-                        "我的打印机一直显示离线，怎么办？", "Sąsiad codziennie hałasuje w nocy, co mogę zrobić?"],
-}
-
 # ====================================================================== cross-intent prompts
 # Rule: the other intent's word names the SUBJECT or the INPUT; the verb and the thing asked back
 # name the deliverable, and the label follows the deliverable.
@@ -1290,10 +1248,13 @@ QA_SLOTS["c_qa"] = ["Keep it under 100 words.", "Give me an example.", "Use an a
                     "Bullet points please.", "I'm asking for a school essay."]
 
 TEMPLATES = {
-    "question_answering": QA_TEMPLATES, "creative_writing": CW_TEMPLATES, "code_generation": CODE_TEMPLATES,
-    "data_analysis": DA_TEMPLATES, "reasoning": RS_TEMPLATES, "summarization": SM_TEMPLATES,
-    "translation": TR_TEMPLATES, "conversation": CV_TEMPLATES, "task_planning": TP_TEMPLATES,
-    "problem_solving": PS_TEMPLATES,
+    intent: templates + BOUNDARY_TEMPLATES.get(intent, [])
+    for intent, templates in {
+        "question_answering": QA_TEMPLATES, "creative_writing": CW_TEMPLATES, "code_generation": CODE_TEMPLATES,
+        "data_analysis": DA_TEMPLATES, "reasoning": RS_TEMPLATES, "summarization": SM_TEMPLATES,
+        "translation": TR_TEMPLATES, "conversation": CV_TEMPLATES, "task_planning": TP_TEMPLATES,
+        "problem_solving": PS_TEMPLATES,
+    }.items()
 }
 
 
@@ -1301,7 +1262,7 @@ def all_slots() -> dict[str, list]:
     """Every slot bank merged (later banks never silently replace an earlier one with other values)."""
     merged: dict[str, list] = {}
     for bank in (SHARED, QA_SLOTS, CW_SLOTS, CODE_SLOTS, DA_SLOTS, RS_SLOTS, SM_SLOTS, TR_SLOTS, CV_SLOTS,
-                 TP_SLOTS, PS_SLOTS, CROSS_SLOTS):
+                 TP_SLOTS, PS_SLOTS, CROSS_SLOTS, BOUNDARY_SLOTS, FOREIGN_SLOTS):
         for name, values in bank.items():
             if name in merged and merged[name] is not values and merged[name] != values:
                 raise ValueError(f"slot {name!r} defined twice with different values")

@@ -10,7 +10,8 @@ What goes in (flat at the archive root unless noted), and why:
   101 -> ~47 MB);
 - --extra-files: model_config.json (architecture + labels), tokenizer files, calibration.json,
   params.yaml and training_metrics.json of the model dir (provenance), the optional ONNX int8
-  export with onnx_parity.json (its top-1 agreement with torch on the test split; below
+  export (the registered version's own file when it has one, else exported here) with
+  onnx_parity.json (its top-1 agreement with torch on the test split; below
   serve.onnx_min_top1_agreement the archive serves with runtime torch), and model_src/ whole
   (the handler imports nothing else of the project, so nothing can be left out);
 - --config-file: serve_config/model-config.yaml plus, under `handler:`, the `serve`,
@@ -178,20 +179,8 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
     shutil.copytree(MODEL_SRC, packages / "model_src", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     extra.append(packages)  # a directory: its contents land at the archive root (model_src/)
     runtime = params.get("serve", {}).get("runtime", "torch")
-    if request.onnx or runtime == "onnx":
-        from pipeline.modeling.onnx_export import export_onnx
-
-        onnx_file = export_onnx(request.model_dir, staging / ONNX_FILE)
-        parity_ok = True
-        if request.parity_file is not None:
-            parity, parity_ok = check_onnx_parity(request, params, staging)
-            extra.append(parity)
-        if parity_ok:
-            extra.append(onnx_file)
-        elif runtime == "onnx":
-            print(f"warning: the ONNX export is not packed and this archive serves with runtime torch "
-                  f"(see {parity.name} in the archive)")
-            runtime = "torch"
+    if (request.onnx or runtime == "onnx") and not stage_onnx(request, params, staging, extra) and runtime == "onnx":
+        runtime = "torch"
     weights = request.model_dir / WEIGHTS
     if runtime == "onnx":  # the torch weights only explain: stored int8/fp16 (model_src/weight_storage.py)
         from model_src.intent_classifier_model import IntentClassifier
@@ -207,7 +196,41 @@ def stage(request: ArchiveRequest, params: dict, staging: Path) -> dict[str, obj
     return {"extra_files": extra, "config_file": config_file, "weights": weights}
 
 
-def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> tuple[Path, bool]:
+def stage_onnx(request: ArchiveRequest, params: dict, staging: Path, extra: list[Path]) -> bool:
+    """The version's own ONNX int8 file (the one its MLflow pyfunc runs) or a fresh export, parity
+    checked; True when it is packed (appended to extra).
+
+    A failed export (an encoder the exporter cannot trace, e.g. a DeBERTa variant) or a parity
+    below the threshold leaves the archive on runtime torch, said loudly, rather than failing:
+    the torch model is always in the archive, so serving stays correct.
+    """
+    from pipeline.modeling.onnx_export import export_onnx
+
+    onnx_file = request.model_dir / ONNX_FILE
+    try:
+        if not onnx_file.is_file():
+            onnx_file = export_onnx(request.model_dir, staging / ONNX_FILE)
+    except Exception as exc:  # noqa: BLE001 - torch.onnx and the quantiser raise many types; any means no ONNX
+        encoder = json.loads((request.model_dir / "model_config.json").read_text(encoding="utf-8"))["encoder"]
+        reason = (str(exc).strip().splitlines() or ["no message"])[0]
+        print(f"warning: ONNX export of this {encoder.get('model_type', 'unknown')} model failed "
+              f"({type(exc).__name__}: {reason}); the archive is built without {ONNX_FILE} and serves with "
+              "runtime torch", file=sys.stderr)
+        return False
+    if request.parity_file is None:
+        extra.append(onnx_file)
+        return True
+    parity, parity_ok = check_onnx_parity(request, params, staging, onnx_file)
+    extra.append(parity)
+    if not parity_ok:
+        print(f"warning: the ONNX export is not packed and this archive serves with runtime torch "
+              f"(see {parity.name} in the archive)", file=sys.stderr)
+        return False
+    extra.append(onnx_file)
+    return True
+
+
+def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path, onnx_file: Path) -> tuple[Path, bool]:
     """Top-1 agreement of the int8 export with torch on parity_file -> (onnx_parity.json, passed).
 
     Below serve.onnx_min_top1_agreement the archive falls back to runtime torch (loudly) rather
@@ -219,7 +242,7 @@ def check_onnx_parity(request: ArchiveRequest, params: dict, staging: Path) -> t
     if not path.is_file():
         raise ArchiveError(f"{path} not found: the ONNX parity check needs it (run `make data`)")
     texts = [json.loads(line)["text"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    figures = top1_agreement(request.model_dir, staging / ONNX_FILE, texts) | {"file": str(path)}
+    figures = top1_agreement(request.model_dir, onnx_file, texts) | {"file": str(path)}
     threshold = float(params["serve"].get("onnx_min_top1_agreement", 0.99))
     figures |= {"threshold": threshold, "passed": figures["top1_agreement"] >= threshold}
     print(f"ONNX int8 vs torch top-1 agreement on {path.name}: {figures['top1_agreement']:.4f} "

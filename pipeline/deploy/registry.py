@@ -1,15 +1,18 @@
 """MLflow model registry for `intent_classifier`: register, promote, resolve aliases.
 
-A version's artefacts are the model DIRECTORY (safetensors + config + tokenizer + params), logged
-as plain run artefacts and registered with `MlflowClient().create_model_version`: MLflow 3's
-`log_model` would trace a pt2 program we do not want. Stages are deprecated, so aliases carry the
-lifecycle: `champion` (what `make archive` packs and serving runs), `challenger` (newly
-registered, the canary candidate), `previous_champion` (rollback target).
+A version is the model as an MLflow pyfunc (pipeline/deploy/pyfunc_package.py), logged as
+artefacts of a "register" run and registered with `MlflowClient().create_model_version`, so
+`mlflow.pyfunc.load_model("models:/intent_classifier@champion")` and `mlflow models serve` work.
+The plain model directory (safetensors + config + tokenizer + calibration + ONNX int8) sits inside
+it, at `artifacts/model_dir/`: `download_version` returns that directory and `make archive` packs
+it, so one stored copy serves both. Stages are deprecated, so aliases carry the lifecycle:
+`champion` (what `make archive` packs and serving runs), `challenger` (newly registered, the canary
+candidate), `previous_champion` (rollback target).
 
 `promote` runs the promotion gate ("deploy if improved", pipeline.evaluation.gate) for a version
 against the champion and moves the aliases when the gate accepts it.
 
-Names used by other parts (keep stable): register_model, promote, set_alias, resolve_alias,
+Names used by other parts (keep stable): register_model, judge, promote, set_alias, resolve_alias,
 resolve_model_path, download_version.
 """
 
@@ -41,6 +44,7 @@ PREVIOUS_CHAMPION = "previous_champion"
 REQUIRED_FILES = ("model.safetensors", "model_config.json")
 TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "spm.model")
 COMPLETE_MARKER = ".download_complete"
+PYFUNC_MODEL_DIR = "artifacts/model_dir"  # where a version's pyfunc holds the model directory
 RUN_ID_RE = re.compile(r"^[0-9a-f]{32}$")
 MODELS_URI_RE = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[\w-]+)|/(?P<version>\d+))$")
 
@@ -215,58 +219,66 @@ def register_model(
 ) -> RegisteredVersion:
     """Register a model directory (local path) or an MLflow run's logged model directory (run id).
 
-    A local directory is logged as artefacts of a new "register" run in params' experiment (so
-    it lands on the experiment's artefact store, local or S3) with its training metrics; a run id
-    reuses that run's artefacts. The version is tagged with headline metrics, git commit and data
-    revision, and gets `alias` (challenger by default). Returns the new version.
+    The directory is saved as the MLflow pyfunc (pipeline.deploy.pyfunc_package: the directory
+    inside, with its ONNX export) and logged as artefacts of a new "register" run in params'
+    experiment (so it lands on the experiment's artefact store, local or S3) with its training
+    metrics; a run id's model directory is downloaded first and the run named as the training run.
+    The version is tagged with headline metrics, git commit and data revision, and gets `alias`
+    (challenger by default). Returns the new version.
     """
-    import mlflow
-
     params = params or load_params()
     artifact_path = artifact_path or _registry_cfg(params).get("artifact_path", "model")
     client = _client(params)
-    name = _model_name(params)
     source_str = str(source)
     local = Path(source_str)
-
-    if local.is_dir():
-        model_dir = local.resolve()
+    with tempfile.TemporaryDirectory(prefix="register-") as tmp:
+        if local.is_dir():
+            model_dir = local.resolve()
+            training_run = _training_run(client, model_dir)
+            metrics_file = model_dir / "training_metrics.json"
+            metrics = (
+                _numeric_metrics(json.loads(metrics_file.read_text(encoding="utf-8")))
+                if metrics_file.is_file()
+                else {}
+            )
+        elif RUN_ID_RE.match(source_str) or source_str.startswith("runs:/"):
+            run_id = source_str.removeprefix("runs:/").split("/")[0]
+            training_run = client.get_run(run_id)
+            if not client.list_artifacts(run_id, artifact_path):
+                raise FileNotFoundError(
+                    f"run {run_id} has no artefacts under '{artifact_path}' (no model directory logged)"
+                )
+            model_dir = Path(client.download_artifacts(run_id, artifact_path, tmp))
+            metrics = dict(training_run.data.metrics)
+        else:
+            raise FileNotFoundError(f"{source_str!r} is neither a model directory nor an MLflow run id")
         check_model_dir(model_dir, params)
-        training_run = _training_run(client, model_dir)
-        metrics_file = model_dir / "training_metrics.json"
-        metrics = (
-            _numeric_metrics(json.loads(metrics_file.read_text(encoding="utf-8")))
-            if metrics_file.is_file()
-            else {}
-        )
-        provenance = _provenance(params, training_run)
-        experiment_id = client.get_experiment_by_name(params["mlflow"]["experiment"]).experiment_id
+        return _log_and_register(model_dir, params, client, training_run, metrics, source_str,
+                                 artifact_path=artifact_path, alias=alias, description=description)
+
+
+def _log_and_register(model_dir: Path, params: dict, client, training_run, metrics: dict[str, float],
+                      source_str: str, *, artifact_path: str, alias: str | None,
+                      description: str | None) -> RegisteredVersion:
+    """Log model_dir's pyfunc in a new register run, create the version from it, set `alias`."""
+    import mlflow
+
+    from pipeline.deploy.pyfunc_package import save_pyfunc
+
+    name = _model_name(params)
+    provenance = _provenance(params, training_run)
+    experiment_id = client.get_experiment_by_name(params["mlflow"]["experiment"]).experiment_id
+    with tempfile.TemporaryDirectory(prefix="pyfunc-") as tmp:
+        pyfunc_dir = save_pyfunc(model_dir, Path(tmp) / "pyfunc", params)
         with mlflow.start_run(experiment_id=experiment_id, run_name=f"register {model_dir.name}") as run:
             mlflow.set_tags({**provenance, "purpose": "registration", "source_model_dir": str(model_dir)})
             if training_run is not None:
                 mlflow.set_tag("training_run_id", training_run.info.run_id)
             if metrics:
                 mlflow.log_metrics({_mlflow_key(k): v for k, v in metrics.items()})
-            mlflow.log_artifacts(str(model_dir), artifact_path)
-        run_id = run.info.run_id
-        artifact_uri = f"{run.info.artifact_uri}/{artifact_path}"
-    elif RUN_ID_RE.match(source_str) or source_str.startswith("runs:/"):
-        run_id = source_str.removeprefix("runs:/").split("/")[0]
-        run = client.get_run(run_id)
-        if not client.list_artifacts(run_id, artifact_path):
-            raise FileNotFoundError(
-                f"run {run_id} has no artefacts under '{artifact_path}' (no model directory logged)"
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            # validate what we register exactly as a local directory would be validated
-            cfg = client.download_artifacts(run_id, f"{artifact_path}/model_config.json", tmp)
-            check_model_dir_config(Path(cfg), params)
-        metrics = dict(run.data.metrics)
-        provenance = _provenance(params, run)
-        artifact_uri = f"{run.info.artifact_uri}/{artifact_path}"
-    else:
-        raise FileNotFoundError(f"{source_str!r} is neither a model directory nor an MLflow run id")
-
+            mlflow.log_artifacts(str(pyfunc_dir), artifact_path)
+    run_id = run.info.run_id
+    artifact_uri = f"{run.info.artifact_uri}/{artifact_path}"
     _ensure_registered_model(client, name)
     now = datetime.now(UTC).isoformat(timespec="seconds")
     tags = _version_tags(metrics, {**provenance, "registered_at": now, "source": source_str})
@@ -282,23 +294,15 @@ def register_model(
     return RegisteredVersion(name=name, version=version, run_id=run_id, source=artifact_uri, aliases=aliases)
 
 
-def check_model_dir_config(config_path: Path, params: dict) -> None:
-    """The model_config.json part of check_model_dir, for artefacts not yet on local disk."""
-    try:
-        config = json.loads(config_path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{config_path}: not valid JSON ({exc.msg})") from exc
-    unknown = [i for i in config.get("intents") or [] if i not in params["intents"]]
-    if not config.get("intents") or unknown:
-        raise ValueError(f"{config_path}: 'intents' missing or not in params.yaml ({unknown})")
-
-
 # -----------------------------------------------------------------------------
 # resolving versions to local directories
 
 
 def download_version(version: str | int, params: dict | None = None, dst_dir: Path | None = None) -> Path:
-    """The version's model directory on local disk (downloaded once into the cache, then reused)."""
+    """The version's model directory on local disk (downloaded once into the cache, then reused).
+
+    A version is a pyfunc whose `artifacts/model_dir/` is the model directory; versions registered
+    before the pyfunc are the bare directory, which is returned as it is."""
     import mlflow
 
     params = params or load_params()
@@ -307,17 +311,22 @@ def download_version(version: str | int, params: dict | None = None, dst_dir: Pa
     cache = _registry_cfg(params).get("cache_dir", "models/registry")
     dst = Path(dst_dir) if dst_dir is not None else resolve_path(cache) / name / f"v{version}"
     if (dst / COMPLETE_MARKER).is_file():
-        return dst
+        return _model_dir_of(dst)
     shutil.rmtree(dst, ignore_errors=True)
     dst.mkdir(parents=True)
     mlflow.artifacts.download_artifacts(artifact_uri=f"models:/{name}/{version}", dst_path=str(dst))
-    missing = [f for f in REQUIRED_FILES if not (dst / f).is_file()]
+    model_dir = _model_dir_of(dst)
+    missing = [f for f in REQUIRED_FILES if not (model_dir / f).is_file()]
     if missing:
         raise FileNotFoundError(
             f"{name} version {version} artefacts lack {missing}: registered from a broken directory?"
         )
     (dst / COMPLETE_MARKER).write_text(datetime.now(UTC).isoformat())
-    return dst
+    return model_dir
+
+
+def _model_dir_of(downloaded: Path) -> Path:
+    return downloaded / PYFUNC_MODEL_DIR if (downloaded / "MLmodel").is_file() else downloaded
 
 
 def resolve_alias(alias: str, params: dict | None = None, dst_dir: Path | None = None) -> tuple[str, Path]:
@@ -355,6 +364,34 @@ def resolve_model_path(uri_or_path: str | Path, params: dict | None = None) -> P
 # promotion
 
 
+def judge(
+    candidate: str | int = CHALLENGER,
+    params: dict | None = None,
+    *,
+    predict_proba: PredictProba | None = None,
+    dry_run: bool = False,
+) -> PromotionDecision:
+    """Run the promotion gate for a version (number or alias) against the champion and record the
+    decision on it (tags, promotion log, MLflow run) without moving any alias.
+
+    The retraining loop uses it for the challenger it registers: the decision is what a rollout
+    checks (pipeline.deploy.rollout.GateCheck), and the champion alias moves only once the
+    canary promotes (pipeline.deploy.rollout.move_champion_alias).
+    """
+    from pipeline.evaluation.gate import evaluate_gate  # loads torch, sklearn and matplotlib: only to judge
+
+    params = params or load_params()
+    client = _client(params)
+    name = _model_name(params)
+    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
+    if version is None:
+        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
+    return evaluate_gate(
+        client, name, version, _alias_version(client, name, CHAMPION), params,
+        model_dir=lambda v: download_version(v, params), predict_proba=predict_proba, dry_run=dry_run,
+    )
+
+
 def promote(
     candidate: str | int = CHALLENGER,
     params: dict | None = None,
@@ -368,18 +405,10 @@ def promote(
     old champion keeps the `previous_champion` alias (rollback target); the candidate loses
     `challenger` and gets a `champion_since` tag (promotion history).
     """
-    from pipeline.evaluation.gate import evaluate_gate  # loads torch, sklearn and matplotlib: only to promote
-
     params = params or load_params()
     client = _client(params)
     name = _model_name(params)
-    version = str(candidate) if str(candidate).isdigit() else _alias_version(client, name, str(candidate))
-    if version is None:
-        raise KeyError(f"registered model {name!r} has no alias {candidate!r}")
-    decision = evaluate_gate(
-        client, name, version, _alias_version(client, name, CHAMPION), params,
-        model_dir=lambda v: download_version(v, params), predict_proba=predict_proba, dry_run=dry_run,
-    )
+    decision = judge(candidate, params, predict_proba=predict_proba, dry_run=dry_run)
     if decision.accepted and not dry_run:
         if decision.champion_version is not None:
             client.set_registered_model_alias(name, PREVIOUS_CHAMPION, decision.champion_version)

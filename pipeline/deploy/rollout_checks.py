@@ -69,17 +69,25 @@ def live_stats(records: list[dict]) -> dict[str, dict]:
     A request nginx answered itself (429 over a limit, 413 over the body size: no upstream status)
     never reached a version and is left out. Explanations count as requests (their 5xx too) but
     not in the latency: one costs ~100 predictions, and `max_p95_ms` budgets predictions, so a few
-    slow explanations must not roll a healthy version back.
+    slow explanations must not roll a healthy version back. An explanation answered 503 is the
+    handler shedding load by design (explanation budget spent, deadline passed, or the worker is
+    not the one allowed to explain: "retry"), like nginx's 429: counted as `explanations_shed`,
+    not as a request nor a 5xx (`make soak` found every canary rolled back by them at 2 % explanations).
     """
-    by_version: dict[str, tuple[list[int], list[float]]] = {}
+    by_version: dict[str, tuple[list[int], list[float], list[int]]] = {}
     for record in records:
         if not record.get("upstream_status"):
             continue
-        statuses, latencies = by_version.setdefault(str(record["version"]), ([], []))
+        statuses, latencies, shed = by_version.setdefault(str(record["version"]), ([], [], []))
+        explanation = record.get("route") == "explanation"
+        if explanation and int(record["status"]) == 503:
+            shed.append(1)
+            continue
         statuses.append(int(record["status"]))
-        if record.get("route") != "explanation":
+        if not explanation:
             latencies.append(float(record["request_time"]) * 1000.0)
-    return {version: request_stats(*values) for version, values in sorted(by_version.items())}
+    return {version: {**request_stats(statuses, latencies), "explanations_shed": len(shed)}
+            for version, (statuses, latencies, shed) in sorted(by_version.items())}
 
 
 # -- TorchServe metrics --------------------------------------------------------------------------

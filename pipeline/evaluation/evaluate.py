@@ -34,6 +34,7 @@ from pipeline.config import resolve_path
 from pipeline.data.ingest import format_reject, load_labelled_file, write_jsonl
 from pipeline.evaluation import metrics as M
 from pipeline.evaluation import plots
+from pipeline.evaluation.dvc_outputs import write_dvc_outputs
 from pipeline.evaluation.error_analysis import analyse_errors
 from pipeline.evaluation.report import write_report
 from pipeline.progress import progress_bar
@@ -125,8 +126,11 @@ def load_eval_sets(cfg: EvalConfig, params: dict) -> list[EvalSet]:
         for key, desc in (
             ("realistic_test", "hand-written, held out"),
             ("realistic_dev", "hand-written, dev"),
+            ("realistic_multilingual", "hand-written, other languages, held out"),
         ):
-            path = resolve_path(paths[key])
+            path = resolve_path(paths[key]) if paths.get(key) else None
+            if key == "realistic_multilingual" and (path is None or not path.is_file()):
+                continue  # optional: a user's params may not name one
             if not path.is_file():
                 raise FileNotFoundError(f"{path} not found (params paths.{key}); needed by --realistic")
             sets.append(_load_set(key, desc, path, params, cfg.strict))
@@ -188,6 +192,10 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
     }
     y_level = label_indices(s.rows, levels, "complexity", s.path)
     cplx = M.complexity_metrics(y_level, level_probs, score_targets(s.rows), score_pred, levels)
+    level_hit = level_probs.argmax(axis=1) == y_level
+    cplx["level_accuracy_per_intent"] = {
+        intent: float(level_hit[y == k].mean()) for k, intent in enumerate(intents) if (y == k).any()
+    }
     pred = probs.argmax(axis=1)
     errors = analyse_errors(
         texts,
@@ -210,10 +218,14 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
         }
         for i, (t, r, p) in enumerate(zip(texts, s.rows, pred, strict=True))
     ]
+    from pipeline.evaluation.invariance import invariance_report
+
     return {
         "description": s.description,
         "path": str(s.path),
         "rejected_rows": len(s.rejects),
+        "boundaries": boundary_accuracy(s.path, predictions),
+        "invariance": invariance_report(texts, pred, predictor, params) if s.name.startswith("realistic") else None,
         "metrics": cls,
         "uncalibrated": uncal,
         "complexity": cplx,
@@ -222,6 +234,23 @@ def evaluate_set(s: EvalSet, predictor, params: dict, temperature: float) -> dic
         "_arrays": {"y": y, "probs": probs, "raw": raw},
         "_predictions": predictions,
     }
+
+
+def boundary_accuracy(path: Path, predictions: list[dict]) -> dict[str, dict[str, float]]:
+    """Accuracy on the rows a hand-written set tags with `"boundary": "a|b"` (params intent_boundaries)."""
+    tags: dict[str, str] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except ValueError:
+            continue  # the loader has reported it already
+        if isinstance(row, dict) and row.get("boundary"):
+            tags[row.get("text", "")] = row["boundary"]
+    hits: dict[str, list[bool]] = {}
+    for p in predictions:
+        if p["text"] in tags:
+            hits.setdefault(tags[p["text"]], []).append(p["predicted"] == p["intent"])
+    return {b: {"n": len(h), "accuracy": sum(h) / len(h)} for b, h in sorted(hits.items())}
 
 
 def measure_latency(predictor, texts: list[str], n: int, warmup: int = 5) -> dict[str, Any]:
@@ -359,6 +388,8 @@ def _flat_metrics(results: dict) -> dict[str, float]:
             out[f"eval.{name}.top{k}_accuracy"] = v
         out[f"eval.{name}.ece_uncalibrated"] = d["uncalibrated"]["ece"]
         out[f"eval.{name}.nll_uncalibrated"] = d["uncalibrated"]["nll"]
+        for kind, inv in (d.get("invariance") or {}).items():
+            out[f"eval.{name}.invariance_{kind}"] = inv["unchanged"]
         for key in ("level_accuracy", "level_f1_macro", "score_mae"):
             if d["complexity"].get(key) is not None:
                 out[f"eval.{name}.complexity_{key}"] = d["complexity"][key]
@@ -441,6 +472,7 @@ def evaluate(cfg: EvalConfig, params: dict) -> dict[str, Any]:
         "model_size": model_size(model_dir),
     }
     plot_files = draw_plots(results, predictor.intents, ev["ece_bins"], out)
+    write_dvc_outputs(datasets, predictor.intents, ev["ece_bins"], out)
     write_report(results, plot_files, out)
     for name, d in datasets.items():
         write_jsonl(out / f"predictions_{name}.jsonl", d.pop("_predictions"))

@@ -198,6 +198,9 @@ def complexity_metrics(
     return {
         "n": int(len(level_true)),
         "level_accuracy": float(accuracy_score(level_true, level_pred)),
+        # levels are ordered (simple < moderate < complex): one level off is a smaller miss
+        "level_within_one": float(np.mean(np.abs(level_true - level_pred) <= 1)),
+        "level_confusion_matrix": confusion_matrix(level_true, level_pred, labels=list(range(len(levels)))).tolist(),
         "level_f1_macro": float(
             f1_score(level_true, level_pred, labels=present, average="macro", zero_division=0)
         ),

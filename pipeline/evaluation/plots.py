@@ -18,7 +18,7 @@ from sklearn.metrics import roc_curve
 DPI = 110
 
 
-def _save(fig: Figure, path: str | Path) -> Path:
+def save_figure(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
@@ -54,7 +54,7 @@ def confusion_matrix_plot(cm, labels: list[str], path, title: str = "Confusion m
                     fontsize=7,
                     color="white" if norm[i, j] > 0.5 else "black",
                 )
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def roc_curves_plot(y_true, probs, labels: list[str], path, title: str = "ROC one-vs-rest") -> Path:
@@ -79,7 +79,7 @@ def roc_curves_plot(y_true, probs, labels: list[str], path, title: str = "ROC on
     ax.set_title(title)
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=8, frameon=False)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def reliability_diagram(
@@ -112,7 +112,7 @@ def reliability_diagram(
     ax.set_title(title)
     ax.legend(loc="upper left", fontsize=8)
     ax.grid(alpha=0.3)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def confidence_histogram(y_true, probs, path, title: str = "Confidence: correct vs wrong") -> Path:
@@ -131,7 +131,7 @@ def confidence_histogram(y_true, probs, path, title: str = "Confidence: correct 
     ax.set_title(title)
     ax.legend(loc="upper left")
     ax.grid(alpha=0.3, axis="y")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def per_class_f1_plot(per_class_by_set: dict[str, dict[str, dict]], labels: list[str], path) -> Path:
@@ -155,7 +155,7 @@ def per_class_f1_plot(per_class_by_set: dict[str, dict[str, dict]], labels: list
     ax.set_title("F1 per intent")
     ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8, frameon=False)
     ax.grid(alpha=0.3, axis="x")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _colours(n: int) -> list:

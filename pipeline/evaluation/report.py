@@ -1,30 +1,20 @@
 """report.md and a self-contained report.html from the evaluation results.
 
-The report is built once as a list of blocks (heading, paragraph, table, image, details) and
-rendered twice: Markdown that links the PNGs next to it, and HTML that embeds them as base64
-so the file can be mailed or attached to an MLflow run on its own. Order follows what a reader
+The report is built once as a list of blocks (pipeline/evaluation/documents.py) and rendered
+twice: Markdown that links the PNGs next to it, and HTML that embeds them as base64 so the file
+can be mailed or attached to an MLflow run on its own. Order follows what a reader
 asks first: how good on realistic prompts, is it calibrated, how fast, where does it fail.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipeline.evaluation.documents import Block, write_documents
+
 SHOWN_ROWS = 5  # rows per error list in the report; error_analysis.json has the full lists
 TEXT_CHARS = 140  # prompts are cut for the tables, full text in error_analysis.json
-
-
-@dataclass
-class Block:
-    kind: str  # h | p | table | img | details_start (a heading in Markdown) | details_end
-    text: str = ""
-    level: int = 2
-    headers: list[str] = field(default_factory=list)
-    rows: list[list[str]] = field(default_factory=list)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:
@@ -71,7 +61,12 @@ def _headline_table(results: dict) -> Block:
         row("ROC-AUC macro (OvR)", lambda d: d["metrics"]["roc_auc_macro"]),
         row("ECE (calibrated)", lambda d: d["metrics"]["ece"]),
         row("Brier / NLL", lambda d: f"{d['metrics']['brier']:.3f} / {d['metrics']['nll']:.3f}"),
-        row("complexity level accuracy", lambda d: d["complexity"]["level_accuracy"], _pct),
+        row("intent unchanged by seen style modifiers", lambda d: _invariance(d, "seen"), _pct),
+        row("intent unchanged by held-out style modifiers", lambda d: _invariance(d, "held_out"), _pct,
+            "invariance_held_out"),
+        row("complexity level accuracy", lambda d: d["complexity"]["level_accuracy"], _pct,
+            "complexity_level_accuracy"),
+        row("complexity within one level", lambda d: d["complexity"].get("level_within_one"), _pct),
         row("complexity level F1 macro", lambda d: d["complexity"]["level_f1_macro"]),
         row("complexity score MAE", lambda d: d["complexity"]["score_mae"]),
     ]
@@ -81,12 +76,56 @@ def _headline_table(results: dict) -> Block:
     return Block("table", headers=headers, rows=rows)
 
 
+def _invariance(d: dict, kind: str) -> float | None:
+    return (d.get("invariance") or {}).get(kind, {}).get("unchanged")
+
+
+def _invariance_and_complexity_blocks(results: dict) -> list[Block]:
+    """Which answer-style words still move the intent, and where the complexity level goes wrong."""
+    sets = {n: d for n, d in results["datasets"].items() if d.get("invariance")}
+    if not sets:
+        return []
+    b = [Block("h", "Invariance to answer-style words"),
+         Block("p", "Each prompt with each modifier (\"{p} Step by step, please.\", \"Hey, {p}\"): the share of "
+                    "predicted intents that did not change. Held-out modifiers never appear in training.")]
+    rows = []
+    for name, d in sets.items():
+        for kind, inv in d["invariance"].items():
+            worst = "; ".join(f"`{m}` {_pct(v)}" for m, v in list(inv["worst_modifiers"].items())[:3])
+            flips = "; ".join(f"{k} ({v})" for k, v in list(inv["flips"].items())[:3])
+            rows.append([name, kind, _pct(inv["unchanged"]), str(inv["pairs"]), worst, flips])
+    b.append(Block("table", headers=["set", "modifiers", "unchanged", "pairs", "worst modifiers", "most common flips"],
+                   rows=rows))
+    tagged = {n: d["boundaries"] for n, d in sets.items() if d.get("boundaries")}
+    if tagged:
+        b.append(Block("h", "Intent boundaries (params.yaml intent_boundaries)"))
+        names = sorted({k for t in tagged.values() for k in t})
+        b.append(Block("table", headers=["boundary"] + [f"{n} accuracy (rows)" for n in tagged],
+                       rows=[[k] + [f"{_pct(t[k]['accuracy'])} ({t[k]['n']})" if k in t else "" for t in tagged.values()]
+                             for k in names]))
+    levels = list(next(iter(sets.values()))["complexity"]["level_support"])
+    b.append(Block("h", "Complexity level"))
+    for name, d in sets.items():
+        c = d["complexity"]
+        b.append(Block("p", f"**{name}**: exact {_pct(c['level_accuracy'])}, within one level "
+                            f"{_pct(c.get('level_within_one'))}. Rows: labelled level, columns: predicted."))
+        matrix = c.get("level_confusion_matrix") or []
+        b.append(Block("table", headers=["labelled \\ predicted"] + levels,
+                       rows=[[levels[i]] + [str(v) for v in r] for i, r in enumerate(matrix)]))
+        per_intent = c.get("level_accuracy_per_intent") or {}
+        if per_intent:
+            b.append(Block("table", headers=["intent", "level accuracy"],
+                           rows=[[k, _pct(v)] for k, v in sorted(per_intent.items(), key=lambda kv: kv[1])]))
+    return b
+
+
 def build_blocks(results: dict, plots: dict[str, str]) -> list[Block]:
     """The report's content, independent of the output format, one section after the other."""
     blocks = _summary_blocks(results)
     blocks += _calibration_blocks(results, plots)
     blocks += _speed_blocks(results)
     blocks += _per_intent_blocks(results, plots)
+    blocks += _invariance_and_complexity_blocks(results)
     for name in results["datasets"]:
         blocks += _dataset_blocks(name, results, plots)
     return blocks
@@ -313,84 +352,8 @@ def _error_blocks(ea: dict) -> list[Block]:
     return out
 
 
-def _md_cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(blocks: list[Block]) -> str:
-    lines: list[str] = []
-    for blk in blocks:
-        if blk.kind == "h":
-            lines += ["#" * blk.level + " " + blk.text, ""]
-        elif blk.kind == "details_start":
-            lines += ["## " + blk.text, ""]
-        elif blk.kind == "p":
-            lines += [blk.text, ""]
-        elif blk.kind == "table":
-            lines.append("| " + " | ".join(_md_cell(h) for h in blk.headers) + " |")
-            lines.append("|" + "---|" * len(blk.headers))
-            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in blk.rows]
-            lines.append("")
-        elif blk.kind == "img":
-            lines += [f"![{blk.headers[0]}]({blk.text})", ""]
-    return "\n".join(lines)
-
-
-def _inline_md(text: str) -> str:
-    """The two inline marks the report uses (**bold**, `code`) as HTML, everything else escaped."""
-    out, parts = [], html.escape(text).split("`")
-    for i, part in enumerate(parts):
-        if i % 2:
-            out.append(f"<code>{part}</code>")
-        else:
-            bold = part.split("**")
-            out.append("".join(f"<b>{s}</b>" if j % 2 else s for j, s in enumerate(bold)))
-    return "".join(out)
-
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}
-table{border-collapse:collapse;margin:0.5em 0 1.2em;font-size:0.9em}
-th,td{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f2f2f2} img{max-width:100%;display:block;margin:0.5em 0 1.5em}
-details{margin:1em 0;border:1px solid #ddd;padding:0.3em 1em} summary{cursor:pointer;font-weight:600}
-code{background:#f4f4f4;padding:0 3px}
-"""
-
-
-def render_html(blocks: list[Block], image_dir: Path) -> str:
-    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Intent classifier evaluation</title>"]
-    parts.append(f"<style>{_CSS}</style></head><body>")
-    for blk in blocks:
-        if blk.kind == "h":
-            parts.append(f"<h{blk.level}>{_inline_md(blk.text)}</h{blk.level}>")
-        elif blk.kind == "p":
-            parts.append(f"<p>{_inline_md(blk.text)}</p>")
-        elif blk.kind == "table":
-            head = "".join(f"<th>{html.escape(str(h))}</th>" for h in blk.headers)
-            body = "".join(
-                "<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in blk.rows
-            )
-            parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif blk.kind == "img":
-            data = base64.b64encode((image_dir / blk.text).read_bytes()).decode("ascii")
-            alt = html.escape(blk.headers[0])
-            parts.append(
-                f"<figure><img alt='{alt}' src='data:image/png;base64,{data}'><figcaption>{alt}</figcaption></figure>"
-            )
-        elif blk.kind == "details_start":
-            parts.append(f"<details><summary>{html.escape(blk.text)}</summary>")
-        elif blk.kind == "details_end":
-            parts.append("</details>")
-    parts.append("</body></html>")
-    return "\n".join(parts)
-
-
 def write_report(results: dict, plots: dict[str, str], output_dir: str | Path) -> tuple[Path, Path]:
     """Write report.md and report.html into output_dir; plots are file names relative to it."""
     output_dir = Path(output_dir)
     blocks = build_blocks(results, plots)
-    md_path, html_path = output_dir / "report.md", output_dir / "report.html"
-    md_path.write_text(render_markdown(blocks), encoding="utf-8")
-    html_path.write_text(render_html(blocks, output_dir), encoding="utf-8")
-    return md_path, html_path
+    return write_documents(blocks, output_dir, "report", "Intent classifier evaluation")

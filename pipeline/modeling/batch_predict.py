@@ -4,8 +4,8 @@ Why a module of its own: a file of millions of prompts must not be read whole, o
 not lose the run, and each answer must carry the same fields as the served API. The file is read
 as a stream in windows of rows; Predictor sorts each window by token length and batches it (a
 short prompt is never padded to a long one), and the answers are written back in input order.
-The answer object is the handler's own `build_prediction` with the handler's settings from params,
-so a field added to the API appears here too. Bad rows (invalid JSON, missing or empty text, too
+The answer object is built by model_src.responses with the handler's settings from params, as the
+handler builds it, so a field added to the API appears here too. Bad rows (invalid JSON, missing or empty text, too
 long) are reported with file and line on stderr and in `<output>.errors.jsonl`, and skipped.
 Both files are written under a temporary name and renamed at the end: a crash leaves no half file.
 """
@@ -21,9 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
-from handlers.intent_handler import build_prediction, check_text, handler_settings
+from model_src.responses import build_answers, check_text, handler_settings
 from pipeline.deploy.archive import model_config_yaml
 from pipeline.modeling.predict import Predictor
 from pipeline.progress import progress_bar
@@ -114,16 +112,9 @@ class BatchPredictor:
 
     def answers(self, texts: list[str]) -> list[dict]:
         probs, level_probs, scores = self.predictor.predict_proba(texts)
-        s = self.settings
-        return [
-            build_prediction(
-                np.asarray(p, dtype=np.float64), lp, float(score),
-                intents=self.predictor.intents, levels=self.predictor.complexity_levels,
-                techniques=s["techniques"], model_version=self.model_version,
-                top_k=s["top_k"], low_confidence_threshold=s["low_confidence_threshold"],
-            )
-            for p, lp, score in zip(probs, level_probs, scores, strict=True)
-        ]
+        return build_answers(probs, level_probs, scores, intents=self.predictor.intents,
+                             levels=self.predictor.complexity_levels, settings=self.settings,
+                             model_version=self.model_version)
 
 
 def _write_line(handle, record: dict) -> None:

@@ -1,4 +1,5 @@
-"""Drift report outputs: Markdown for people, PNG for a glance, Prometheus gauges for alerting.
+"""Drift report outputs: Markdown and a self-contained HTML page for people, PNG for a glance,
+Prometheus gauges for alerting.
 
 The gauges go to a node_exporter textfile (`drift.prom`): a cron'd `make drift` plus the
 textfile collector turns each run into scrapeable metrics with no server of our own.
@@ -11,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.evaluation.documents import Block, write_documents
 from pipeline.monitoring.drift import Snapshot
 
 GAUGE_PREFIX = "intent_drift"
@@ -20,48 +22,44 @@ def _flag(value: bool) -> str:
     return "**DRIFT**" if value else "ok"
 
 
-def write_markdown(report: dict[str, Any], path: Path, png_name: str | None = None) -> Path:
+def drift_blocks(report: dict[str, Any], png_name: str | None = None) -> list[Block]:
+    """The report as blocks, rendered as Markdown and as a self-contained HTML page."""
     th = report["thresholds"]
-    lines = [
-        "# Drift report",
-        "",
-        f"- Generated: {report.get('generated', '')}",
-        f"- Model version (log window): {report.get('model_version')}",
-        f"- Reference: {report.get('reference_source', '')} ({report['n_reference']} rows)",
-        f"- Current window: {report['n_current']} logged predictions",
-        f"- Verdict: data drift {_flag(report['data_drift'])}, output drift {_flag(report['output_drift'])}",
-        "",
-        f"A check alarms when the shift is significant (KS p < {report['ks_alpha_corrected']:.2g} = "
-        f"{th['ks_alpha']} / number of KS tests; chi-square p < {th['chi2_alpha']}) and material "
-        f"(PSI >= {th['psi']}; JS distance >= {th['js_distance']}).",
-        "",
-        "## Numeric distributions",
-        "",
-        "| column | kind | PSI | KS statistic | KS p-value | mean (ref -> cur) | verdict |",
-        "|---|---|---:|---:|---:|---|---|",
+    blocks = [
+        Block("h", "Drift report", level=1),
+        Block("table", headers=["item", "value"], rows=[
+            ["Generated", str(report.get("generated", ""))],
+            ["Model version (log window)", str(report.get("model_version"))],
+            ["Reference", f"{report.get('reference_source', '')} ({report['n_reference']} rows)"],
+            ["Current window", f"{report['n_current']} logged predictions"],
+            ["Verdict", f"data drift {_flag(report['data_drift'])}, output drift {_flag(report['output_drift'])}"],
+        ]),
+        Block("p", f"A check alarms when the shift is significant (KS p < {report['ks_alpha_corrected']:.2g} = "
+                   f"{th['ks_alpha']} / number of KS tests; chi-square p < {th['chi2_alpha']}) and material "
+                   f"(PSI >= {th['psi']}; JS distance >= {th['js_distance']})."),
+        Block("h", "Numeric distributions"),
+        Block("table", headers=["column", "kind", "PSI", "KS statistic", "KS p-value", "mean (ref -> cur)", "verdict"],
+              rows=[[c["name"], c["kind"], f"{c['psi']:.3f}", f"{c['ks_statistic']:.3f}", f"{c['ks_pvalue']:.2g}",
+                     f"{c['reference_mean']:.3g} -> {c['current_mean']:.3g}", _flag(c["drift"])]
+                    for c in report["numeric"]]),
     ]
-    for c in report["numeric"]:
-        lines.append(
-            f"| {c['name']} | {c['kind']} | {c['psi']:.3f} | {c['ks_statistic']:.3f} | {c['ks_pvalue']:.2g} | "
-            f"{c['reference_mean']:.3g} -> {c['current_mean']:.3g} | {_flag(c['drift'])} |"
-        )
     it = report["intent"]
-    lines += [
-        "",
-        "## Predicted-intent distribution",
-        "",
-        f"chi-square {it['chi2']:.1f} (p = {it['chi2_pvalue']:.2g}), Jensen-Shannon distance "
-        f"{it['js_distance']:.3f}: {_flag(it['drift'])}",
-        "",
-        "| intent | reference share | current share |",
-        "|---|---:|---:|",
+    blocks += [
+        Block("h", "Predicted-intent distribution"),
+        Block("p", f"chi-square {it['chi2']:.1f} (p = {it['chi2_pvalue']:.2g}), Jensen-Shannon distance "
+                   f"{it['js_distance']:.3f}: {_flag(it['drift'])}"),
+        Block("table", headers=["intent", "reference share", "current share"],
+              rows=[[name, f"{ref:.3f}", f"{it['current_share'][name]:.3f}"] for name, ref in it["reference_share"].items()]),
     ]
-    for name, ref_share in it["reference_share"].items():
-        lines.append(f"| {name} | {ref_share:.3f} | {it['current_share'][name]:.3f} |")
     if png_name:
-        lines += ["", f"![distributions]({png_name})"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+        blocks.append(Block("img", png_name, headers=["distributions"]))
+    return blocks
+
+
+def write_documents_of(report: dict[str, Any], out_dir: Path, stem: str = "drift_report",
+                       png_name: str | None = None) -> tuple[Path, Path]:
+    """<stem>.md and the self-contained <stem>.html (the PNG must exist: the HTML embeds it)."""
+    return write_documents(drift_blocks(report, png_name), out_dir, stem, "Drift report")
 
 
 def plot_png(reference: Snapshot, current: Snapshot, report: dict[str, Any], path: Path) -> Path:
@@ -146,7 +144,7 @@ def run_drift_report(
     model_version: str | None = None,
     rebuild_reference: bool = False,
 ) -> dict[str, Any]:
-    """Compare the newest logged predictions with the reference; write md, PNG and gauges.
+    """Compare the newest logged predictions with the reference; write md, HTML, PNG and gauges.
 
     Returns the report; `report["status"]` is "not_enough_data" when the window holds fewer
     than monitor.min_records records (no comparison, no alarm).
@@ -178,7 +176,8 @@ def run_drift_report(
     report = {**base, "status": "ok", "reference_source": reference.meta.get("data", ""),
               **compare(reference, current, params["intents"], Thresholds.from_params(params))}
     report["png"] = str(plot_png(reference, current, report, out_dir / "drift_report.png"))
-    report["markdown"] = str(write_markdown(report, out_dir / "drift_report.md", "drift_report.png"))
+    markdown, page = write_documents_of(report, out_dir, "drift_report", "drift_report.png")
+    report["markdown"], report["html"] = str(markdown), str(page)
     report["prometheus"] = str(write_prometheus(report, out_dir / "drift.prom"))
     (out_dir / "drift_report.json").write_text(json.dumps(report, indent=2), encoding="utf-8")
     return report

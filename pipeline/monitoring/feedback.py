@@ -26,6 +26,7 @@ from typing import Any
 from scipy import stats
 
 from model_src.prediction_log import text_hash
+from pipeline.evaluation.documents import Block, write_documents
 
 MCNEMAR_EXACT_BELOW = 25
 
@@ -253,30 +254,36 @@ def _prometheus(accuracy: dict, path: Path) -> None:
     write_to_textfile(str(path), registry)
 
 
-def _markdown(accuracy: dict, ab: dict | None, rejects: list, path: Path) -> None:
-    lines = ["# Live accuracy from feedback", "", "| version | rows | accuracy (95% CI) | last window | window accuracy (95% CI) |",
-             "|---|---:|---|---:|---|"]
-    for v, a in accuracy.items():
-        lines.append(f"| {v} | {a['n']} | {a['accuracy']:.3f} ({a['ci95'][0]:.3f}-{a['ci95'][1]:.3f}) | {a['window_n']} | "
-                     f"{a['window_accuracy']:.3f} ({a['window_ci95'][0]:.3f}-{a['window_ci95'][1]:.3f}) |")
+def feedback_blocks(accuracy: dict, ab: dict | None, rejects: list) -> list[Block]:
+    """The report as blocks, rendered as Markdown and as a self-contained HTML page."""
+    blocks = [
+        Block("h", "Live accuracy from feedback", level=1),
+        Block("table", headers=["version", "rows", "accuracy (95% CI)", "last window", "window accuracy (95% CI)"],
+              rows=[[v, str(a["n"]), f"{a['accuracy']:.3f} ({a['ci95'][0]:.3f}-{a['ci95'][1]:.3f})", str(a["window_n"]),
+                     f"{a['window_accuracy']:.3f} ({a['window_ci95'][0]:.3f}-{a['window_ci95'][1]:.3f})"]
+                    for v, a in accuracy.items()]),
+    ]
     if ab:
-        lines += ["", "## A/B test", "", f"- versions: {ab['version_a']} vs {ab['version_b']}",
-                  f"- test: {ab['method']} ({'paired' if ab['paired'] else 'independent samples'}), "
-                  f"p = {ab['p_value']:.3g}", f"- accuracy: {ab['accuracy_a']:.3f} vs {ab['accuracy_b']:.3f}",
-                  f"- verdict: {ab['verdict']}"]
+        blocks += [Block("h", "A/B test"), Block("table", headers=["item", "value"], rows=[
+            ["versions", f"{ab['version_a']} vs {ab['version_b']}"],
+            ["test", f"{ab['method']} ({'paired' if ab['paired'] else 'independent samples'}), p = {ab['p_value']:.3g}"],
+            ["accuracy", f"{ab['accuracy_a']:.3f} vs {ab['accuracy_b']:.3f}"],
+            ["verdict", ab["verdict"]],
+        ])]
     if rejects:
-        lines += ["", f"## Rejected feedback rows ({len(rejects)})", ""]
-        lines += [f"- {r['file']}:{r['line']}: {r['reason']}" for r in rejects[:50]]
-    lines += ["", "![rolling accuracy](feedback_report.png)"]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        blocks += [Block("h", f"Rejected feedback rows ({len(rejects)})"),
+                   Block("table", headers=["file", "line", "reason"],
+                         rows=[[r["file"], str(r["line"]), r["reason"]] for r in rejects[:50]])]
+    blocks.append(Block("img", "feedback_report.png", headers=["rolling accuracy"]))
+    return blocks
 
 
 def write_feedback_report(accuracy: dict, ab: dict | None, rejects: list, out_dir: Path) -> Path:
-    """feedback_report.{json,md,png} and feedback.prom in out_dir; returns the Markdown path."""
+    """feedback_report.{json,md,html,png} and feedback.prom in out_dir; returns the Markdown path."""
     out_dir.mkdir(parents=True, exist_ok=True)
     _plot(accuracy, out_dir / "feedback_report.png")
     _prometheus(accuracy, out_dir / "feedback.prom")
-    _markdown(accuracy, ab, rejects, out_dir / "feedback_report.md")
+    write_documents(feedback_blocks(accuracy, ab, rejects), out_dir, "feedback_report", "Live accuracy from feedback")
     (out_dir / "feedback_report.json").write_text(
         json.dumps({"accuracy": accuracy, "ab": ab, "rejects": rejects}, indent=2), encoding="utf-8")
     return out_dir / "feedback_report.md"

@@ -10,7 +10,8 @@
        pipeline.evaluation.gate (weighted-F1 margin, per-intent drop limit)
     -> accepted: the new rows join the cumulative additions file (monitor.retrain.additions_file),
        `dvc add`ed (raw data revision + additions revision = the training data of this model), the
-       challenger is registered and the canary proposed;
+       challenger is registered, the registry's promotion gate is recorded on it (so a rollout may
+       take it) and the canary proposed, or run (pipeline.monitoring.retrain_deploy, DEPLOY=1);
        refused: nothing is registered and the new rows go to monitor.retrain.quarantine_file with
        the reason, so a later retrain does not build on data that made a worse model (resubmitted,
        they count as duplicates: a reviewer moves them back to the additions file or drops them).
@@ -267,7 +268,7 @@ def run_retrain(
     test_file = frozen_test_path(params)
     test_rows = read_jsonl_split(test_file, list(params["intents"]), list(params["complexity_levels"]), need_score=False)
     comparison = compare_on_test(champion_dir, model_dir, test_rows, params)
-    version, quarantined = None, None
+    version, quarantined, gate_decision = None, None, None
     if comparison["better"]:
         write_jsonl(additions_file, additions)
         dvc_note = dvc_add(additions_file) if version_data else "DVC versioning skipped (--no-dvc)"
@@ -276,6 +277,7 @@ def run_retrain(
                 f"retrained from champion v{champion_version} on {len(merged['added'])} new rows; "
                 f"frozen test: {comparison['reason']}"))
             version = mv.version
+            gate_decision = record_gate(version, params)
     else:
         quarantined = quarantine(quarantine_file, merged["added"], new_data, comparison["reason"])
         dvc_note = f"challenger refused: not registered, {len(merged['added'])} new rows quarantined in {quarantined}"
@@ -287,9 +289,29 @@ def run_retrain(
         "additions_file": str(additions_file), "additions_total": len(previous) + (0 if quarantined else len(merged["added"])),
         "quarantine_file": str(quarantined) if quarantined else None, "dvc": dvc_note,
         "champion_dir": str(champion_dir), "champion_version": champion_version, "challenger_dir": str(model_dir),
-        "challenger_version": version, "frozen_test": str(test_file), "comparison": comparison,
+        "challenger_version": version, "registry_gate": gate_decision, "frozen_test": str(test_file),
+        "comparison": comparison,
         "training": {k: result.get(k) for k in ("best_val_f1", "epochs_run", "run_id", "train_seconds")},
         "canary": canary,
     }
-    (out_dir / "retrain_report.json").write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    write_report(out_dir, report)
     return report
+
+
+def write_report(out_dir: Path, report: dict) -> Path:
+    """out_dir/retrain_report.json (rewritten when the deployment adds its outcome)."""
+    path = out_dir / "retrain_report.json"
+    path.write_text(json.dumps(report, indent=2, default=str), encoding="utf-8")
+    return path
+
+
+def record_gate(version: str, params: dict) -> dict:
+    """The promotion gate run on the registered challenger and recorded on it (no alias moves), so
+    `make canary` of this version passes the mandatory gate check; the champion alias moves only
+    when its canary promotes."""
+    from pipeline.deploy.registry import judge
+
+    decision = judge(version, params)
+    if not decision.accepted:
+        log.warning("registry gate refused v%s although the retrain comparison accepted it: %s", version, decision.reason)
+    return {"accepted": decision.accepted, "reason": decision.reason, "champion_version": decision.champion_version}

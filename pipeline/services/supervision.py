@@ -1,4 +1,4 @@
-"""TorchServe, Redis and the canary nginx under supervisord: restarted whenever they exit.
+"""TorchServe, its token renewer, Redis and the canary nginx under supervisord: restarted whenever they exit.
 
 supervisord (PyPI, pinned in requirements.txt) rather than systemd units: it runs as the user, in
 a container or a CI box without an init system, from a config rendered here into one run dir,
@@ -13,6 +13,10 @@ and `supervisorctl` gives an operator status/restart/tail. systemd could run sup
 - nginx: the canary proxy's own config (`daemon off;`); rollouts keep reloading it as usual.
   Its program first kills the workers a SIGKILLed master left holding the port (same process
   group, named by the old pid file), then execs nginx.
+- token-renewer: pipeline.services.token_renewer on TorchServe's run dir, renewing each token
+  serve.token_renewal_margin_min before it expires. It is not tied to one TorchServe pid (a
+  restarted JVM has another): it re-reads key_file.json every loop, so it follows restarts, and
+  while the file is missing (TorchServe starting) it retries.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from urllib.parse import urlparse
 from pipeline.config import PROJECT_ROOT
 from pipeline.services import LOOPBACK, wait_until
 from pipeline.services.nginx import ProxyLimits
+from pipeline.services.token_renewer import check_margin
 from pipeline.services.torchserve import CONFIG_TEMPLATE, read_properties
 
 DEFAULT_RUN_DIR = PROJECT_ROOT / "run" / "supervise"
@@ -52,6 +57,7 @@ class SupervisedStack:
     proxy_port: int = 8090
     model_name: str = "intent_classifier"
     start_retries: int = 10
+    token_renewal_margin_s: float = 3600.0  # serve.token_renewal_margin_min, in seconds
     proxy_limits: ProxyLimits | None = None  # rollout.proxy.limits; the body bound is TorchServe's max_request_size
 
     @classmethod
@@ -64,6 +70,7 @@ class SupervisedStack:
             "redis_port": urlparse(serve["redis_url"]).port or 6379,
             "proxy_port": int(params["rollout"]["proxy"]["port"]),
             "model_name": serve["model_name"],
+            "token_renewal_margin_s": float(serve["token_renewal_margin_min"]) * 60,
             "proxy_limits": ProxyLimits.from_params(
                 params["rollout"]["proxy"]["limits"], int(read_properties(CONFIG_TEMPLATE)["max_request_size"])),
             **overrides,
@@ -130,6 +137,9 @@ def render(stack: SupervisedStack, stable_version: str) -> Path:
     nginx = [sys.executable, "-m", "pipeline.services.supervision", "nginx", "--pid-file", str(proxy.pid_path.resolve()),
              "--", nginx_binary(), "-p", f"{stack.proxy_prefix.resolve()}/", "-c", str(proxy.conf_path.resolve()),
              "-e", str((stack.proxy_prefix / "logs" / "error.log").resolve())]
+    check_margin(stack.token_renewal_margin_s, float(read_properties(CONFIG_TEMPLATE).get("token_expiration_min", 60)))
+    renewer = [sys.executable, "-m", "pipeline.services.token_renewer", "--run-dir", str(stack.torchserve_dir.resolve()),
+               "--management-port", str(stack.management_port), "--margin-s", str(stack.token_renewal_margin_s)]
     # the handler reaches the cache with its password file, as under `make serve`
     torchserve_env = ",".join(f'{key}="{value}"' for key, value in
                               {"PYTHONPATH": str(PROJECT_ROOT), **redis.handler_env()}.items())
@@ -146,6 +156,8 @@ def render(stack: SupervisedStack, stable_version: str) -> Path:
                   f"directory={PROJECT_ROOT}\nenvironment={torchserve_env}\n")
         + program("redis", redis.command(), logs / "redis.log", stack)
         + program("nginx", nginx, logs / "nginx.log", stack, f"directory={PROJECT_ROOT}\nenvironment=PYTHONPATH=\"{PROJECT_ROOT}\"\n")
+        + program("token-renewer", renewer, logs / "token_renewer.log", stack,
+                  f"directory={PROJECT_ROOT}\nenvironment=PYTHONPATH=\"{PROJECT_ROOT}\"\n")
     )
     stack.conf_path.write_text(text, encoding="utf-8")
     return stack.conf_path

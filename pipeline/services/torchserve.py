@@ -21,10 +21,12 @@ re-reads key_file.json when a token is refused (pipeline/client.py).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import re
 import sys
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -161,6 +163,15 @@ class TorchServe:
     def config_path(self) -> Path:
         return self.run_dir / "config.properties"
 
+    def temp_dir(self) -> Path:
+        """run_dir/tmp (pid file, unpacked archives, worker sockets), or, when a worker socket there
+        would be longer than a unix socket address may be (108 bytes; workers die with "AF_UNIX path
+        too long"), a directory named after run_dir in the system temp dir."""
+        path = self.run_dir.resolve() / "tmp"
+        if len(str(path / ".ts.sock.65535")) < 100:
+            return path
+        return Path(tempfile.gettempdir()) / f"torchserve-{hashlib.sha1(str(path).encode()).hexdigest()[:12]}"
+
     def write_config(self, snapshot: Path | None = None) -> Path:
         """The effective config: the template (config.properties) with this instance's addresses,
         model store and allowed_urls, plus the model snapshot of `snapshot` when given."""
@@ -195,7 +206,7 @@ class TorchServe:
         snapshot = latest_snapshot(self.run_dir) if restore else None
         if snapshot is not None and not snapshot_is_current(snapshot, self.model_store, list(self.models.values())):
             snapshot = None
-        tmp = self.run_dir / "tmp"
+        tmp = self.temp_dir()
         tmp.mkdir(parents=True, exist_ok=True)
         (self.run_dir / KEY_FILE).unlink(missing_ok=True)  # stale tokens would mislead waiters
         config = self.write_config(snapshot)

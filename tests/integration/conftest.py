@@ -1,5 +1,6 @@
-"""Shared integration fixtures: a model store with two tiny .mar versions (built once per session)
-and one TorchServe per test module on free loopback ports, stopped whatever the tests did."""
+"""Shared integration fixtures: a model store with two tiny .mar versions (built once per session),
+one TorchServe per test module on free loopback ports and the canary nginx in front of it, stopped
+whatever the tests did."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import yaml
 from pipeline.config import PROJECT_ROOT
 from pipeline.deploy.archive import ArchiveRequest, build_archive
 from pipeline.services import free_port
+from pipeline.services.nginx import NginxProxy, Routing
 from pipeline.services.torchserve import TorchServe
 from tests.serving_helpers import build_tiny_model_dir, started
 
@@ -52,3 +54,22 @@ def module_torchserve(tiny_mar_store, torchserve_env, tmp_path_factory, request)
                     grpc_ports=(free_port(), free_port()), env=torchserve_env)
     with started(ts, request):
         yield ts
+
+
+@pytest.fixture(scope="module")
+def canary_stack(module_torchserve, params, tmp_path_factory):
+    """(the module's TorchServe, the canary proxy in front of it routing everything to its default
+    version, the model store)."""
+    from pipeline.deploy.rollout import proxy_limits
+
+    ts = module_torchserve
+    proxy = NginxProxy(
+        upstream_port=ts.inference_port, listen_port=free_port(), prefix=tmp_path_factory.mktemp("canary_nginx"), model_name=MODEL,
+        limits=proxy_limits(params, ts),
+    )
+    try:
+        proxy.start(Routing(ts.default_version(MODEL)))
+        yield ts, proxy, Path(ts.model_store)
+    finally:
+        print("\n--- nginx error log ---\n" + proxy.log_tail(20))
+        proxy.stop()

@@ -24,16 +24,14 @@ from pathlib import Path
 import pytest
 import requests
 
-from pipeline.client import IntentClient
-from pipeline.deploy.rollout import GateCheck, Rollout, StateStore, proxy_limits
-from pipeline.services import free_port
+from pipeline.deploy.rollout import GateCheck, Rollout, StateStore
 from pipeline.services.nginx import NginxProxy, Routing, read_access_log
+from tests.canary_helpers import ClientLoop, registered_versions, report
 
 pytestmark = pytest.mark.integration
 MODEL = "intent_classifier"
 NO_REGISTRY = GateCheck.forced("integration test: tiny models, no MLflow registry")
 NO_REGISTRY_CLI = ["--no-registry", "--force", NO_REGISTRY.forced_reason]
-LONG_TEXT = "go " * 700  # 700 tokens (> the encoder's 512 positions) in 2,100 characters (< max_text_chars)
 
 
 @pytest.fixture(scope="module")
@@ -84,77 +82,8 @@ def build_mar(model_dir: Path, version: str, store: Path, params: dict) -> Path:
     return build_archive(request, params)
 
 
-@pytest.fixture(scope="module")
-def stack(module_torchserve, params, tmp_path_factory):
-    """The module's TorchServe (serving v1, shared fixture) and the canary proxy in front of it."""
-    ts = module_torchserve
-    proxy = NginxProxy(
-        upstream_port=ts.inference_port, listen_port=free_port(), prefix=tmp_path_factory.mktemp("canary_nginx"), model_name=MODEL,
-        limits=proxy_limits(params, ts),
-    )
-    try:
-        proxy.start(Routing(ts.default_version(MODEL)))
-        yield ts, proxy, Path(ts.model_store)
-    finally:
-        print("\n--- nginx error log ---\n" + proxy.log_tail(20))
-        proxy.stop()
-
-
-class ClientLoop:
-    """Sends prompts through the proxy's unversioned URL until stopped; counts every outcome."""
-
-    def __init__(self, url: str, client: IntentClient, long_every: int = 0):
-        self.url, self.client, self.long_every = url, client, long_every
-        self.outcomes: collections.Counter = collections.Counter()
-        self.failures: list[tuple[str, str]] = []  # (version or error, detail)
-        self.versions_seen: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        i = 0
-        while not self._stop.is_set():
-            i += 1
-            text = LONG_TEXT if self.long_every and i % self.long_every == 0 else f"write a short poem about rollout number {i}"
-            reply = self.client.request("POST", self.url, json={"text": text})
-            response = reply.response
-            if response is None:
-                self.outcomes["exception"] += 1
-                self.failures.append(("exception", reply.error))
-                continue
-            version = response.headers.get("X-Model-Version", "?")
-            self.outcomes[f"{response.status_code} v{version}"] += 1
-            self.versions_seen.append(version)
-            if response.status_code != 200:
-                self.failures.append((version, f"{response.status_code} {response.text[:120]}"))
-            elif response.json().get("model_version") != version:
-                self.failures.append((version, f"header says {version}, body says {response.json().get('model_version')}"))
-
-    def __enter__(self) -> ClientLoop:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=60)
-
-    @property
-    def total(self) -> int:
-        return sum(self.outcomes.values())
-
-
-def report(record_property, name: str, client: ClientLoop) -> None:
-    summary = {"requests": client.total, "failed": len(client.failures), "outcomes": dict(client.outcomes)}
-    print(f"\n[{name}] client loop: {json.dumps(summary)}")
-    record_property(name, json.dumps(summary))
-
-
-def registered_versions(ts) -> set[str]:
-    return {d["modelVersion"] for d in ts.describe(MODEL)}
-
-
-def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(stack, record_property):
-    ts, proxy, store = stack
+def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(canary_stack, record_property):
+    ts, proxy, store = canary_stack
     stable = ts.default_version(MODEL)
     assert ts.register(f"{MODEL}_v2.mar", initial_workers=1).status_code == 200  # version 2 of the shared store
     ts.ensure_default(MODEL, stable)
@@ -192,8 +121,8 @@ def test_weight_25_sends_a_quarter_of_1000_requests_to_the_new_version(stack, re
         ts.unregister(MODEL, "2")
 
 
-def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, model_dirs, record_property):
-    ts, proxy, store = stack
+def test_bad_version_is_rolled_back_and_no_request_fails(canary_stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = canary_stack
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["shuffled"], "3", store, canary_params)
     with ClientLoop(f"{proxy.url}/predictions/{MODEL}", ts.client(retries=0)) as client:
@@ -215,8 +144,8 @@ def test_bad_version_is_rolled_back_and_no_request_fails(stack, canary_params, m
     assert decisions[-1]["event"] == "rolled_back"
 
 
-def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, model_dirs, record_property):
-    ts, proxy, store = stack
+def test_good_version_is_promoted_and_no_request_fails(canary_stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = canary_stack
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["good"], "4", store, canary_params)
     moved = []
@@ -245,8 +174,8 @@ def test_good_version_is_promoted_and_no_request_fails(stack, canary_params, mod
     assert StateStore(Path(canary_params["rollout"]["state_dir"]), MODEL).load().status == "promoted"
 
 
-def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, canary_params, model_dirs, record_property):
-    ts, proxy, store = stack
+def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(canary_stack, canary_params, model_dirs, record_property):
+    ts, proxy, store = canary_stack
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["crashing"], "5", store, canary_params)
     params = copy.deepcopy(canary_params)
@@ -266,7 +195,7 @@ def test_version_answering_5xx_is_rolled_back_early_from_live_traffic(stack, can
     assert early and early[0]["live"]["5"]["5xx"] > 0
 
 
-def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, model_dirs, tmp_path):
+def test_killed_rollout_command_resumes_or_aborts_cleanly(canary_stack, canary_params, model_dirs, tmp_path):
     """The real CLI: killed in the middle of a step, then rerun with --abort (the resume path is
     the same entry point; the unit tests cover resuming to the end)."""
     import os
@@ -278,7 +207,7 @@ def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, 
 
     from pipeline.config import PROJECT_ROOT
 
-    ts, proxy, store = stack
+    ts, proxy, store = canary_stack
     ts.save_state()  # what `make serve` leaves for other commands
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["good"], "6", store, canary_params)
@@ -322,7 +251,7 @@ def test_killed_rollout_command_resumes_or_aborts_cleanly(stack, canary_params, 
 
 
 def test_sigterm_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
-        stack, canary_params, model_dirs, tmp_path, record_property):
+        canary_stack, canary_params, model_dirs, tmp_path, record_property):
     """The real CLI, SIGTERMed in the hold of each step: weight 0 before it exits, the state says
     where it stopped, a rerun resumes there; a client loop throughout sees no failed request."""
     import signal
@@ -334,7 +263,7 @@ def test_sigterm_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
     from pipeline.config import PROJECT_ROOT
     from pipeline.services import wait_until
 
-    ts, proxy, store = stack
+    ts, proxy, store = canary_stack
     ts.save_state()
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["good"], "8", store, canary_params)
@@ -377,9 +306,9 @@ def test_sigterm_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
 
 
 def test_exception_at_each_step_puts_traffic_back_on_stable_and_a_rerun_promotes(
-        stack, canary_params, model_dirs, record_property):
+        canary_stack, canary_params, model_dirs, record_property):
     """An exception injected in the hold of each step, in process: same guarantees as SIGTERM."""
-    ts, proxy, store = stack
+    ts, proxy, store = canary_stack
     proxy = NginxProxy.attach(proxy.prefix)  # the config generation a rollout CLI may have moved on
     stable = ts.default_version(MODEL)
     mar = build_mar(model_dirs["good"], "9", store, canary_params)

@@ -1,67 +1,33 @@
 """DVC on a real S3 server: `dvc repro` twice (second a no-op), push to SeaweedFS, wipe the cache
 and the outputs, pull back byte-identical.
 
-Runs in a temporary git repository holding a copy of the project's pipeline files, so the
-real workspace, its DVC cache and data are never touched.
+Runs in a temporary git repository holding a copy of the project's pipeline files
+(tests/dvc_helpers.py), so the real workspace, its DVC cache and data are never touched.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from pipeline.config import PROJECT_ROOT
 from pipeline.services import free_port
 from pipeline.services.s3 import client_env, start_s3_server
+from tests.dvc_helpers import DVC, make_dvc_repo
+from tests.dvc_helpers import run as _run
 
 pytestmark = pytest.mark.integration
 
-COPIED = ["dvc.yaml", "params.yaml", ".gitignore", ".dvcignore", ".dvc/config", "pipeline", "model_src", "scripts"]
 NUM_SAMPLES = 300  # enough rows for every intent in every split; keeps generate + prepare to seconds
-
-
-def _run(args: list[str], cwd: Path, env: dict[str, str], timeout: float = 300) -> str:
-    proc = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"{' '.join(args)} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}")
-    return proc.stdout + proc.stderr
 
 
 @pytest.fixture
 def dvc_repo(tmp_path) -> tuple[Path, dict[str, str]]:
     repo = tmp_path / "repo"
-    for name in COPIED:
-        src, dst = PROJECT_ROOT / name, repo / name
-        if src.is_dir():
-            shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(src, dst)
-    for sub in ("raw", "interim", "processed"):
-        (repo / "data" / sub).mkdir(parents=True)
-        (repo / "data" / sub / ".gitkeep").touch()
-    params = yaml.safe_load((repo / "params.yaml").read_text(encoding="utf-8"))
-    params["generate"]["num_samples"] = NUM_SAMPLES
-    (repo / "params.yaml").write_text(yaml.safe_dump(params, sort_keys=False), encoding="utf-8")
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-        "PYTHONPATH": str(repo),  # the copy's `pipeline`, not the editable install of the workspace
-        "DVC_NO_ANALYTICS": "1",
-        "GIT_AUTHOR_NAME": "test", "GIT_AUTHOR_EMAIL": "test@example.invalid",
-        "GIT_COMMITTER_NAME": "test", "GIT_COMMITTER_EMAIL": "test@example.invalid",
-    }  # fmt: skip
-    _run(["git", "init", "-q"], repo, env)
-    _run(["git", "add", "-A"], repo, env)
-    _run(["git", "commit", "-q", "-m", "copy"], repo, env)
-    return repo, env
+    return repo, make_dvc_repo(repo, lambda params: params["generate"].update(num_samples=NUM_SAMPLES))
 
 
 def _digests(repo: Path, paths: list[str]) -> dict[str, str]:
@@ -70,7 +36,7 @@ def _digests(repo: Path, paths: list[str]) -> dict[str, str]:
 
 def test_repro_is_a_noop_the_second_time_and_push_pull_round_trips(dvc_repo, tmp_path):
     repo, env = dvc_repo
-    dvc = str(Path(sys.executable).parent / "dvc")
+    dvc = DVC
 
     first = _run([dvc, "repro", "prepare"], repo, env)  # the data stages; train has its own tests
     assert "Running stage 'prepare'" in first

@@ -59,7 +59,9 @@ def test_register_promote_and_load_champion_through_s3(mlflow_on_s3, s3, tmp_pat
 
     first = registry.register_model(model_dir, p)
     keys = [o["Key"] for o in s3_client(s3.port).list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    assert any(k.endswith("/model/model.safetensors") for k in keys), keys
+    # the version is a pyfunc (MLmodel) with the model directory inside
+    assert any(k.endswith("/model/MLmodel") for k in keys), keys
+    assert any(k.endswith("/model/artifacts/model_dir/model.safetensors") for k in keys), keys
     assert registry.promote(params=p).accepted  # the first model becomes champion
 
     local = registry.resolve_model_path("models:/intent_classifier@champion", p)
@@ -68,6 +70,11 @@ def test_register_promote_and_load_champion_through_s3(mlflow_on_s3, s3, tmp_pat
     texts = [r["text"] for r in tiny_rows[:5]]
     np.testing.assert_allclose(Predictor(local).predict_proba(texts)[0], Predictor(model_dir).predict_proba(texts)[0],
                                rtol=1e-5, atol=1e-6)
+
+    import mlflow
+
+    pyfunc = mlflow.pyfunc.load_model("models:/intent_classifier@champion")  # through the server, from S3
+    assert pyfunc.predict([{"text": texts[0]}])[0]["intent"] in p["intents"]
 
     # the same model again gains nothing: the gate refuses it and the champion stays
     shutil.rmtree(tmp_path / "cache")

@@ -1,5 +1,6 @@
-"""TorchServe, Redis and nginx under supervisord (real processes, loopback, free ports, tiny model):
-a JVM killed with SIGKILL comes back by itself and serves the same default version."""
+"""TorchServe, its token renewer, Redis and nginx under supervisord (real processes, loopback, free
+ports, tiny model): a JVM killed with SIGKILL comes back by itself and serves the same default
+version; the other programs killed with SIGKILL are started again."""
 
 from __future__ import annotations
 
@@ -84,8 +85,8 @@ def test_killed_jvm_comes_back_and_serves_the_same_default_version(supervised):
     assert "exited with code" in (stack.run_dir / "logs" / "torchserve.log").read_text()
 
 
-@pytest.mark.parametrize("name", ["redis", "nginx"])
-def test_killed_redis_and_nginx_are_restarted(supervised, name):
+@pytest.mark.parametrize("name", ["redis", "nginx", "token-renewer"])
+def test_killed_redis_nginx_and_token_renewer_are_restarted(supervised, name):
     stack = supervised
     before = program_pid(stack, name)
     os.kill(before, signal.SIGKILL)

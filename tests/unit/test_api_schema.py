@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from handlers import intent_handler as ih
+from model_src.responses import build_prediction
 from pipeline.deploy.api_schema import BODIES, contract_error, read_schema, validator
 
 
@@ -20,7 +21,7 @@ def prediction(params) -> dict:
     """A prediction as the handler builds it, for the repository's intents and techniques."""
     intents = params["intents"]
     probs = np.linspace(1, 2, len(intents))
-    return ih.build_prediction(
+    return build_prediction(
         probs / probs.sum(), np.array([0.2, 0.7, 0.1]), 0.42, intents=intents, levels=params["complexity_levels"],
         techniques=params["techniques"], model_version="3", low_confidence_threshold=0.4,
     )

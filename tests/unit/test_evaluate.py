@@ -40,6 +40,7 @@ def eval_params(params, tiny_rows, tmp_path):
     write_jsonl(processed / "val.jsonl", tiny_rows[::-1])
     write_jsonl(tmp_path / "realistic_test.jsonl", tiny_rows[:20])
     write_jsonl(tmp_path / "realistic_dev.jsonl", tiny_rows[10:])
+    write_jsonl(tmp_path / "realistic_multilingual.jsonl", tiny_rows[5:15])
     return merged(
         params,
         {
@@ -48,6 +49,7 @@ def eval_params(params, tiny_rows, tmp_path):
                 "processed_dir": str(processed),
                 "realistic_test": str(tmp_path / "realistic_test.jsonl"),
                 "realistic_dev": str(tmp_path / "realistic_dev.jsonl"),
+                "realistic_multilingual": str(tmp_path / "realistic_multilingual.jsonl"),
             },
             "mlflow": {
                 **params["mlflow"],
@@ -67,7 +69,10 @@ def test_report_plots_metrics_and_mlflow(tiny_model_dir, eval_params, tmp_path):
     out = tmp_path / "eval"
     res = evaluate(EvalConfig(model_path=str(tiny_model_dir), output_dir=out, realistic=True), eval_params)
 
-    assert list(res["datasets"]) == ["test", "realistic_test", "realistic_dev"]
+    assert list(res["datasets"]) == ["test", "realistic_test", "realistic_dev", "realistic_multilingual"]
+    held_out = res["datasets"]["realistic_test"]["invariance"]["held_out"]
+    assert held_out["pairs"] == 20 * eval_params["eval"]["invariance"]["modifiers_per_row"]
+    assert 0.0 <= held_out["unchanged"] <= 1.0 and res["datasets"]["test"]["invariance"] is None
     assert res["headline"] == "realistic_test"
     for name in res["datasets"]:
         for kind in ("confusion", "roc", "confidence", "reliability"):

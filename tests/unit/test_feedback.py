@@ -108,5 +108,8 @@ def test_cli_writes_report_and_gauges(tmp_path, intents, capsys):
     prom = (tmp_path / "out" / "feedback.prom").read_text()
     assert 'intent_live_accuracy{model_version="2"}' in prom
     assert (tmp_path / "out" / "feedback_report.png").read_bytes()[:4] == b"\x89PNG"
+    page = (tmp_path / "out" / "feedback_report.html").read_text()  # self-contained: the PNG inside
+    assert "data:image/png;base64," in page and "src='feedback_report.png'" not in page
+    assert "<td>2</td>" in page and "A/B test" in page and "<td>401</td>" in page
     assert feedback_main(["--feedback", str(path), "--out-dir", str(tmp_path / "out"), "--strict"]) == 2
     assert feedback_main(["--feedback", str(tmp_path / "missing.jsonl")]) == 2

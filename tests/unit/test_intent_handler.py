@@ -14,6 +14,8 @@ import numpy as np
 import pytest
 
 from handlers import intent_handler as ih
+from model_src.responses import build_prediction
+from model_src.runtime import length_buckets
 from tests.serving_helpers import build_tiny_model_dir, make_context, set_requests
 
 JSON = {"Content-Type": "application/json"}
@@ -118,7 +120,7 @@ def test_bad_list_element_becomes_an_error_object():
 
 def test_length_buckets_sort_and_bound_padding():
     lengths = [100, 5, 6, 90, 7, 140, 8]
-    buckets = ih.length_buckets(lengths, max_rows=3, max_ratio=1.5)
+    buckets = length_buckets(lengths, max_rows=3, max_ratio=1.5)
     assert sorted(i for b in buckets for i in b) == list(range(len(lengths)))
     for bucket in buckets:
         assert len(bucket) <= 3
@@ -128,7 +130,7 @@ def test_length_buckets_sort_and_bound_padding():
 
 def test_build_prediction_fields():
     probs = np.array([0.1, 0.6, 0.3])
-    out = ih.build_prediction(
+    out = build_prediction(
         probs, np.array([0.2, 0.7, 0.1]), 0.42,
         intents=["qa", "code", "chat"], levels=["simple", "moderate", "complex"],
         techniques={"code": {"moderate": ["few_shot"]}}, model_version="3", low_confidence_threshold=0.65,
@@ -149,6 +151,13 @@ def test_merge_subwords_sums_pieces_and_drops_specials():
         {"word": "unbelievable", "start": 0, "end": 12, "attribution": 0.75},
         {"word": "code", "start": 13, "end": 17, "attribution": -0.5},
     ]
+
+
+def test_merge_subwords_drops_the_space_sentencepiece_counts_into_a_word():
+    text = "Write a poem"  # DeBERTa-v3's fast tokenizer: "▁a" spans " a", "▁po" + "em" span " poem"
+    words = ih.merge_subwords([None, 0, 1, 2, 2, None], [(0, 0), (0, 5), (5, 7), (7, 10), (10, 12), (0, 0)],
+                              np.array([0.0, 0.1, 0.2, 0.3, 0.4, 0.0]), text)
+    assert [(w["word"], w["start"], w["end"]) for w in words] == [("Write", 0, 5), ("a", 6, 7), ("poem", 8, 12)]
 
 
 def test_cache_key_normalises_whitespace_and_carries_version():

@@ -16,7 +16,7 @@ from pipeline.monitoring.drift import (
     select_window,
     snapshot_from_log,
 )
-from pipeline.monitoring.drift_report import plot_png, write_markdown, write_prometheus
+from pipeline.monitoring.drift_report import plot_png, write_documents_of, write_prometheus
 
 INTENTS = ["a", "b", "c", "d"]
 TH = Thresholds(psi=0.2, ks_alpha=0.01, chi2_alpha=0.01, js_distance=0.1, bins=10)
@@ -114,10 +114,13 @@ def test_report_outputs(tmp_path):
     rng = np.random.default_rng(3)
     ref, cur = _snapshot(rng, 1000), _snapshot(rng, 300, length_shift=10)
     report = {"model_version": "7", "reference_source": "val.jsonl", **compare(ref, cur, INTENTS, TH)}
-    md = write_markdown(report, tmp_path / "r.md", "r.png").read_text()
-    assert "| word_count | data |" in md and "**DRIFT**" in md
     png = plot_png(ref, cur, report, tmp_path / "r.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    md, page = write_documents_of(report, tmp_path, "r", "r.png")
+    assert "| word_count | data |" in md.read_text() and "**DRIFT**" in md.read_text()
+    html = page.read_text()  # self-contained: the PNG inside, no link to a file next to it
+    assert "<td>word_count</td>" in html and "<b>DRIFT</b>" in html
+    assert "data:image/png;base64," in html and "src='r.png'" not in html
     prom = write_prometheus(report, tmp_path / "drift.prom").read_text()
     assert 'intent_drift_alarm{check="data",model_version="7"} 1.0' in prom
     assert 'intent_drift_alarm{check="output",model_version="7"} 0.0' in prom
@@ -203,7 +206,7 @@ def test_make_drift_cli_end_to_end(tmp_path, untrained_model_dir, tiny_rows, cap
     common = ["--model-dir", str(untrained_model_dir), "--reference-data", str(reference), "--fail-on-drift"]
     assert drift_main(["--log", str(tmp_path / "same"), "--out-dir", str(tmp_path / "out1"), *common]) == 0
     out1 = tmp_path / "out1"
-    assert {"drift_report.md", "drift_report.png", "drift.prom", "reference.json", "drift_report.json"} <= {
+    assert {"drift_report.md", "drift_report.html", "drift_report.png", "drift.prom", "reference.json", "drift_report.json"} <= {
         f.name for f in out1.iterdir()}
     assert drift_main(["--log", str(tmp_path / "long"), "--out-dir", str(out1), *common]) == 3  # cached reference reused
     assert "chars_log" in capsys.readouterr().out

@@ -198,6 +198,8 @@ def test_refused_challenger_is_not_registered_and_its_rows_are_quarantined(
     registered = []
     monkeypatch.setattr(train_mod, "run_training", lambda *a, **k: {"model_dir": str(tmp_path / "challenger")})
     monkeypatch.setattr(retrain_mod, "compare_on_test", lambda *a: {"better": better, "reason": "faked decision"})
+    gated = []
+    monkeypatch.setattr(retrain_mod, "record_gate", lambda version, _p: gated.append(version) or {"accepted": True})
     monkeypatch.setattr(registry, "register_model", lambda model_dir, *a, **k: registered.append(model_dir) or
                         registry.RegisteredVersion(name="m", version="7", run_id="r", source="s"))
     new = tmp_path / "labelled.csv"
@@ -208,10 +210,12 @@ def test_refused_challenger_is_not_registered_and_its_rows_are_quarantined(
     quarantine = tmp_path / "quarantine.jsonl"
     if better:
         assert registered and report["challenger_version"] == "7"
+        assert gated == ["7"] and report["registry_gate"] == {"accepted": True}  # a rollout may take it
         assert additions == [previous["text"], "Write a haiku about a sleepy cat"]
         assert not quarantine.exists()
     else:
-        assert registered == [] and report["challenger_version"] is None and report["canary"]["commands"] == []
+        assert registered == [] and gated == [] and report["challenger_version"] is None
+        assert report["canary"]["commands"] == []
         assert additions == [previous["text"]]  # the refused rows did not join the training data
         held = [json.loads(x) for x in quarantine.read_text().splitlines()]
         assert [(r["text"], r["refused"], r["source"]) for r in held] == [

@@ -94,6 +94,18 @@ def test_slow_explanations_in_mixed_traffic_do_not_fail_the_live_p95():
     assert "live 5xx rate" in decide({"live": failing}, "2", t)[0]  # their errors still count
 
 
+def test_explanations_shed_with_503_do_not_roll_a_canary_back():
+    """The handler answers explanations 503 ("retry") when their budget is spent or another worker
+    holds the explaining slot: load shedding, not a failing version. Other 5xx still count."""
+    t = Thresholds(max_5xx_rate=0.01, min_requests=20)
+    records = [logged("2", 200, 0.010)] * 37 + [logged("2", 503, 0.005, route="explanation")] * 2
+    live = live_stats(records)
+    assert live["2"]["requests"] == 37 and live["2"]["5xx"] == 0 and live["2"]["explanations_shed"] == 2
+    assert decide({"live": live}, "2", t) == []
+    for failing in (logged("2", 503, 0.005), logged("2", 500, 0.005, route="explanation")):
+        assert "live 5xx rate" in decide({"live": live_stats(records + [failing])}, "2", t)[0]
+
+
 def test_live_stats_leave_out_requests_the_proxy_answered_itself():
     # over a rate limit (429) or the body size (413) nginx answers without asking any version
     records = [logged("2", 200, 0.010)] * 20 + [logged("2", 429, 0.0, upstream="")] * 30 + [logged("2", 413, 0.0, upstream="")]

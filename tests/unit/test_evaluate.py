@@ -95,7 +95,8 @@ def test_report_plots_metrics_and_mlflow(tiny_model_dir, eval_params, tmp_path):
     md = (out / "report.md").read_text()
     html = (out / "report.html").read_text()
     assert "realistic_test" in md and "plots/confusion_test.png" in md
-    assert html.count("data:image/png;base64,") == 4 * len(res["datasets"]) + 1 and "<img" in html  # 4 per set + F1 and "src='plots/" not in html
+    # 4 plots per set and the per-intent F1, all embedded
+    assert html.count("data:image/png;base64,") == 4 * len(res["datasets"]) + 1 and "<img" in html and "src='plots/" not in html
     errors = json.loads((out / "error_analysis.json").read_text())
     assert errors["test"]["n"] == 30
 

@@ -20,7 +20,7 @@ def test_boundary_rows_are_scored_per_boundary_and_untagged_rows_ignored(tmp_pat
     ]
     path.write_text("\n".join(json.dumps(r) for r in rows) + "\nnot json\n")
     predicted = ["question_answering", "question_answering", "code_generation", "reasoning"]
-    predictions = [{"text": r["text"], "intent": r["intent"], "predicted": p} for r, p in zip(rows, predicted)]
+    predictions = [{"text": r["text"], "intent": r["intent"], "predicted": p} for r, p in zip(rows, predicted, strict=True)]
     assert boundary_accuracy(path, predictions) == {
         "code_generation|problem_solving": {"n": 1, "accuracy": 1.0},
         "question_answering|reasoning": {"n": 2, "accuracy": 0.5},

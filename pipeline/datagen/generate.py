@@ -41,7 +41,7 @@ script that summarizes a CSV" = code_generation); the verb and the thing asked b
 
 Complexity (content-based, not random): points = constraints (appended follow-ups and `c_*`
 slots) + sub-requests (`{+}` markers) + pasted context (>= 20 words: 1, >= 80 words: 2) + the
-instruction's own length (>= 30 words: 1, >= 60 words: 2). 0 points -> simple, 1-2 -> moderate, >= 3 -> complex.
+instruction's own length (>= 25 words: 1, >= 50 words: 2; not for chat that asks for nothing). 0 points -> simple, 1-2 -> moderate, >= 3 -> complex.
 
 Determinism: one `random.Random(seed)`, lists only (no set iteration), so a seed gives the
 same rows on every machine. Duplicate texts are redrawn (bounded), which keeps >= 95 %
@@ -246,7 +246,7 @@ class PromptGenerator:
         instruction_words = len(_PLACEHOLDER.sub(" ", body).split())
         points = draft.constraints + draft.subrequests + (ctx_words >= 20) + (ctx_words >= 80)
         if intent != "conversation":  # a long instruction carries details a person counts; long chat asks nothing
-            points += (instruction_words >= 30) + (instruction_words >= 60)
+            points += (instruction_words >= 25) + (instruction_words >= 50)
         return self.levels[0] if points == 0 else self.levels[1] if points <= 2 else self.levels[2]
 
 

@@ -32,7 +32,7 @@ def _m(template: str, constraint: bool = False) -> Modifier:
     return Modifier(template, constraint)
 
 
-# Seen in training (22 + transforms). Each names a way of answering, none a deliverable.
+# Seen in training (30 + a transform). Each names a way of answering, none a deliverable.
 STYLE_MODIFIERS: tuple[Modifier, ...] = (
     _m("{p} Please explain in detail.", True),
     _m("{p} Step by step, please.", True),
@@ -57,6 +57,15 @@ STYLE_MODIFIERS: tuple[Modifier, ...] = (
     _m("Urgent: {p}"),
     _m("Act as an expert. {p}", True),
     _m("Provide a comprehensive analysis. {p}", True),
+    # length and register requests: left to the summarization bank alone ("one paragraph only",
+    # "in plain English") they taught "short / plain" = summarization (dev-set invariance, first run)
+    _m("{p} One paragraph is enough.", True),
+    _m("{p} In plain English, please.", True),
+    _m("{p} Three sentences max.", True),
+    _m("{p} Use everyday words.", True),
+    _m("{p} Be brief.", True),
+    _m("{p} Give me the long version.", True),
+    _m("{p} No jargon please.", True),
     _m("{p_lower}"),
 )
 

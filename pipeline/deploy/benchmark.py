@@ -528,7 +528,7 @@ def ceiling_search(model_dir: Path, texts: list[str], repeats: int) -> dict:
 def raw_c1(model_dir: Path, texts: list[str]) -> dict:
     """One row at a time in this process, as a lone request meets the handler: the whole
     predict_texts and the ONNX/torch run alone (mean ms), the floor under the served c=1 figure."""
-    from handlers.intent_handler import pad_batch
+    from model_src.runtime import pad_batch
 
     handler = local_handler(model_dir)
     for text in texts[:20]:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import zipfile
 from pathlib import Path
 
 import yaml
@@ -79,6 +80,13 @@ def config_properties(snapshot: dict, template: Path = CONFIG_TEMPLATE) -> str:
                                appended_header="# KServe pod settings (pipeline/deploy/kserve.py)")
 
 
+def archived_async(mar: Path) -> bool:
+    """Whether the archive's own model-config.yaml turns on TorchServe's asynchronous mode."""
+    with zipfile.ZipFile(mar) as z:
+        names = [n for n in z.namelist() if n.rsplit("/", 1)[-1] == "model-config.yaml"]
+        return any((yaml.safe_load(z.read(n)) or {}).get("asyncCommunication") for n in names)
+
+
 def build_package(mar: Path, out_root: Path, model_config_path: Path = MODEL_CONFIG,
                   max_batch_delay_ms: int | None = None) -> Path:
     """out_root/<model>/v<version>/{config/config.properties, model-store/<model>.mar}; returns that dir.
@@ -87,6 +95,9 @@ def build_package(mar: Path, out_root: Path, model_config_path: Path = MODEL_CON
     snapshot: a snapshot, unlike a model-config.yaml, can say 0 (as `make serve` registers).
     """
     model_name, version = mar_manifest(mar)
+    if archived_async(mar):
+        raise ValueError(f"{mar} was archived for TorchServe's asynchronous mode (serve.async_backend): the KServe "
+                         "envelope calls handle() synchronously; archive it with serve.async_backend: false")
     model_config = yaml.safe_load(model_config_path.read_text(encoding="utf-8"))
     if max_batch_delay_ms is not None:
         model_config["maxBatchDelay"] = int(max_batch_delay_ms)

@@ -424,6 +424,21 @@ def history_plot(study, path: Path) -> Path:
     return path
 
 
+def set_shared_tag(client, run_id: str, key: str, value: str, attempts: int = 5) -> None:
+    """set_tag on a run other workers write too: MLflow's SQL store inserts a new tag key, so two
+    workers setting it at once make one fail with a UNIQUE constraint error; the retry updates it."""
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            client.set_tag(run_id, key, value)
+            return
+        except MlflowException:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1 * (attempt + 1))
+
+
 def log_study_to_parent(study, params: dict, parent_id: str, files: list[Path], summary: dict) -> None:
     """Best params, counts, the trial table and the plots on the study's parent run."""
     from mlflow import MlflowClient
@@ -438,8 +453,8 @@ def log_study_to_parent(study, params: dict, parent_id: str, files: list[Path], 
                 client.log_param(parent_id, f"best.{name}", value)
             except MlflowException:  # another worker logged its first best between the read and here
                 pass
-        client.set_tag(parent_id, f"best.{name}", str(value))
-    client.set_tag(parent_id, "best_trial", str(study.best_trial.number))
+        set_shared_tag(client, parent_id, f"best.{name}", str(value))
+    set_shared_tag(client, parent_id, "best_trial", str(study.best_trial.number))
     metrics = {"best_val_weighted_f1": study.best_value, **{f"trials_{k}": v for k, v in counts(study).items()}}
     test_f1 = study.best_trial.user_attrs.get("test_weighted_f1")
     if test_f1 is not None:

@@ -239,3 +239,27 @@ def test_training_cli_searches_and_uses_best_params(hpo_params, tmp_path, monkey
                       "threads": None}]
     best.unlink()
     assert cli.main(["--params", str(config), "--use-best-params"]) == 2
+
+
+def test_a_tag_another_worker_is_setting_at_the_same_moment_is_retried_not_fatal():
+    """Two HPO workers set best.* on the shared parent run: MLflow's SQL store can refuse the
+    second insert of a key (UNIQUE constraint); seen once in a fresh-clone run."""
+    from mlflow.exceptions import MlflowException
+
+    from pipeline.modeling.hpo import set_shared_tag
+
+    class RacingClient:
+        def __init__(self, failures: int):
+            self.failures, self.tags = failures, {}
+
+        def set_tag(self, run_id, key, value):
+            if self.failures:
+                self.failures -= 1
+                raise MlflowException("UNIQUE constraint failed: tags.key, tags.run_uuid")
+            self.tags[key] = value
+
+    client = RacingClient(failures=2)
+    set_shared_tag(client, "run", "best.lr", "0.001")
+    assert client.tags == {"best.lr": "0.001"}
+    with pytest.raises(MlflowException):
+        set_shared_tag(RacingClient(failures=9), "run", "best.lr", "0.001", attempts=3)

@@ -93,6 +93,15 @@ def test_package_has_the_layout_and_snapshot_the_runtime_loads(tmp_path):
     assert json.loads(props["model_snapshot"])["models"]["intent_classifier"]["7"]["maxBatchDelay"] == 0
 
 
+def test_package_refuses_an_archive_built_for_the_asynchronous_mode(tmp_path):
+    """KServe's envelope calls handle() synchronously: an async archive would answer coroutines."""
+    mar = fake_mar(tmp_path / "intent_classifier_v8.mar", "8")
+    with zipfile.ZipFile(mar, "a") as archive:
+        archive.writestr("model-config.yaml", yaml.safe_dump({"asyncCommunication": True, "batchSize": 1}))
+    with pytest.raises(ValueError, match="async_backend: false"):
+        build_package(mar, tmp_path / "pkg")
+
+
 def test_package_refuses_a_file_that_is_not_an_archive(tmp_path):
     (tmp_path / "x.mar").write_text("nope")
     with pytest.raises(ValueError, match="x.mar"):

@@ -411,7 +411,7 @@ class IntentHandler:
         self.model, self.base_tokenizer, self.temperature = served.model, served.tokenizer, served.temperature
         self.intents, self.levels, self.feature_names = served.intents, served.levels, served.feature_names
         self.max_length, self.use_token_types, self.pad_id = served.max_length, served.use_token_types, served.pad_id
-        self.extract_features, self.run, self.run_single = served.extract_features, served.run, served.run_single
+        self.served, self.run, self.run_single = served, served.run, served.run_single
 
         self.redis = None
         self.redis_retry_at = 0.0
@@ -559,9 +559,7 @@ class IntentHandler:
         return self.tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
 
     def features(self, texts: list[str]) -> np.ndarray | None:
-        if self.extract_features is None:
-            return None
-        return np.asarray(self.extract_features(texts), dtype=np.float32)
+        return self.served.features(texts)
 
     def predict_texts(self, texts: list[str]) -> list[dict]:
         """Uncached predictions for texts, computed in length buckets; input order kept."""
